@@ -1,0 +1,3 @@
+from cogarb.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,160 @@
+"""Agent specifications: parameter names, bounds, transforms and defaults (plain data).
+
+Three agents of Daw et al. (2011) share one set of equations (see
+``paper/models.md`` and :mod:`cogarb._kernels.hybrid`):
+
+``hybrid``
+    Model-free SARSA(λ) and model-based values mixed with weight ``w``.
+    Parameters ``alpha1, alpha2, lambda, beta1, beta2, p, w``.
+``mf``
+    Pure model-free SARSA(λ): the hybrid with ``w = 0``.
+``mb``
+    Pure model-based: the hybrid with ``w = 1``; ``alpha1`` and ``lambda`` then have
+    no effect on choices and are not parameters of this agent.
+
+Defaults are the medians of Daw et al. (2011, Table 1): β₁ 5.19, β₂ 3.69,
+α₁ 0.54, α₂ 0.42, λ 0.57, p 0.11, w 0.39, so ``params={}`` simulates a typical
+participant.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from cogarb._kernels import hybrid as _hybrid
+
+TRANSFORMS = ("logit", "log", "identity")
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """One free parameter of an agent.
+
+    Attributes
+    ----------
+    name : str
+    lower, upper : float
+        Bounds of the natural scale (``±inf`` for none).
+    default : float
+        Value used when the caller gives none.
+    transform : {"logit", "log", "identity"}
+        Map from the natural scale to the unconstrained one used for fitting.
+    description : str
+    """
+
+    name: str
+    lower: float
+    upper: float
+    default: float
+    transform: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Agent:
+    """An agent: its free parameters, fixed values and the kernel that runs it.
+
+    Attributes
+    ----------
+    name : str
+    parameters : tuple of Parameter
+        Free parameters, in a fixed order.
+    fixed : dict
+        Kernel parameters held constant (``{"w": 0.0}`` for the model-free agent).
+    kernel : str
+        Which kernel family computes the agent (``"hybrid"``).
+    description : str
+    """
+
+    name: str
+    parameters: tuple[Parameter, ...]
+    fixed: Mapping[str, float] = field(default_factory=dict)
+    kernel: str = "hybrid"
+    description: str = ""
+
+    @property
+    def parameter_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.parameters)
+
+    @property
+    def defaults(self) -> dict[str, float]:
+        return {p.name: p.default for p in self.parameters}
+
+    def parameter(self, name: str) -> Parameter:
+        for p in self.parameters:
+            if p.name == name:
+                return p
+        raise KeyError(
+            f"agent '{self.name}' has no parameter '{name}' "
+            f"(parameters: {', '.join(self.parameter_names)})"
+        )
+
+
+_UNIT = dict(lower=0.0, upper=1.0, transform="logit")
+_POSITIVE = dict(lower=0.0, upper=math.inf, transform="log")
+
+ALPHA1 = Parameter("alpha1", default=0.54, description="stage-1 model-free learning rate", **_UNIT)
+ALPHA2 = Parameter("alpha2", default=0.42, description="stage-2 learning rate", **_UNIT)
+LAMBDA = Parameter(
+    "lambda", default=0.57, description="eligibility trace: stage-2 RPE passed to stage 1", **_UNIT
+)
+BETA1 = Parameter("beta1", default=5.19, description="stage-1 inverse temperature", **_POSITIVE)
+BETA2 = Parameter("beta2", default=3.69, description="stage-2 inverse temperature", **_POSITIVE)
+PERSEVERATION = Parameter(
+    "p", lower=-math.inf, upper=math.inf, default=0.11, transform="identity",
+    description="perseveration: bonus (inside beta1) for repeating the previous stage-1 choice",
+)  # fmt: skip
+W = Parameter("w", default=0.39, description="weight on model-based (direct) control", **_UNIT)
+
+HYBRID = Agent(
+    "hybrid",
+    (ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION, W),
+    description="Daw et al. (2011) hybrid of model-free SARSA(λ) and model-based control",
+)
+MODEL_FREE = Agent(
+    "mf",
+    (ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION),
+    fixed={"w": 0.0},
+    description="model-free SARSA(λ) (the hybrid with w = 0)",
+)
+MODEL_BASED = Agent(
+    "mb",
+    (ALPHA2, BETA1, BETA2, PERSEVERATION),
+    fixed={"w": 1.0, "alpha1": 0.0, "lambda": 0.0},
+    description="model-based planning over the known transition matrix (the hybrid with w = 1)",
+)
+
+AGENTS: dict[str, Agent] = {a.name: a for a in (MODEL_FREE, MODEL_BASED, HYBRID)}
+
+
+def get_agent(agent: str | Agent) -> Agent:
+    """Return the :class:`Agent` for a name (``"mf"``, ``"mb"``, ``"hybrid"``) or agent."""
+    if isinstance(agent, Agent):
+        return agent
+    try:
+        return AGENTS[agent]
+    except (KeyError, TypeError):
+        raise ValueError(
+            f"unknown agent {agent!r} (available: {', '.join(AGENTS)})"
+        ) from None
+
+
+def kernel_parameter_order(agent: Agent) -> tuple[str, ...]:
+    """Column order of the parameter matrix the agent's kernel takes."""
+    if agent.kernel == "hybrid":
+        return _hybrid.PARAMETER_ORDER
+    raise ValueError(f"agent '{agent.name}' has unknown kernel '{agent.kernel}'")
+
+
+def check_parameter_value(agent: Agent, name: str, value: float) -> None:
+    """Raise ``ValueError`` if ``value`` is not finite or outside the bounds of ``name``."""
+    spec = agent.parameter(name)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
+        raise ValueError(f"parameter '{name}' of agent '{agent.name}' must be finite, got {value!r}")
+    if not spec.lower <= value <= spec.upper:
+        raise ValueError(
+            f"parameter '{name}' of agent '{agent.name}' must lie in "
+            f"[{spec.lower}, {spec.upper}], got {value!r}"
+        )

@@ -1,0 +1,155 @@
+"""Command-line interface: ``cogarb <command>``; one subcommand, one API call.
+
+Errors in user input (bad trial files, task files or parameters) print one line
+``cogarb: error: ...`` and exit with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+import cogarb
+from cogarb.data import TrialDataError
+from cogarb.tasks import TaskSpecError
+
+USER_ERRORS = (TrialDataError, TaskSpecError, FileNotFoundError, ValueError, KeyError)
+
+
+class CliError(Exception):
+    """An error to report to the user in one line (exit code 2)."""
+
+
+def _parse_param(text: str) -> tuple[str, float]:
+    name, sep, value = text.partition("=")
+    if not sep or not name:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"value of {name!r} is not a number: {value!r}") from None
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cogarb",
+        description="Simulate, analyse and fit amortized vs direct control in the two-step task.",
+    )
+    parser.add_argument("--version", action="version", version=f"cogarb {cogarb.__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sim = sub.add_parser("simulate", help="simulate a cohort and write its trials",
+                         description="Simulate a cohort of agents on a task; write tidy trials.")  # fmt: skip
+    sim.add_argument("task", help="task TOML file or built-in name (e.g. tasks/daw2011.toml)")
+    sim.add_argument("--agent", default="hybrid", choices=sorted(cogarb.AGENTS),
+                     help="agent to simulate (default: hybrid)")  # fmt: skip
+    sim.add_argument("--participants", type=int, default=100, help="cohort size (default: 100)")
+    sim.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sim.add_argument("--param", type=_parse_param, action="append", default=[],
+                     metavar="NAME=VALUE", help="set a parameter for every participant; repeatable")  # fmt: skip
+    sim.add_argument("--internals", action="store_true",
+                     help="also write values, prediction errors and w per trial")  # fmt: skip
+    sim.add_argument("--out", required=True, help="output file (.csv, .csv.gz or .parquet)")
+
+    stay = sub.add_parser("stay", help="print stay probabilities and the stay regression",
+                          description="Print P(stay) by previous reward × transition (split by "
+                          "load/stakes/condition when present) and the stay regression.")  # fmt: skip
+    stay.add_argument("trials", help="trial file in the tidy schema (.csv, .csv.gz, .parquet)")
+
+    demo = sub.add_parser("demo", help="run the main job on built-in defaults",
+                          description="Simulate model-free, model-based and hybrid cohorts on "
+                          "the Daw 2011 task; write trials, stay tables and a figure.")  # fmt: skip
+    demo.add_argument("--out", default="demo-output", help="output folder (default: demo-output)")
+    demo.add_argument("--participants", type=int, default=200, help="cohort size per agent")
+    demo.add_argument("--seed", type=int, default=0)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except (CliError, *USER_ERRORS) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        print(f"cogarb: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
+def _save_figure(fig, path: Path) -> None:
+    for suffix in (".png", ".pdf"):
+        target = path.with_suffix(suffix)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
+        os.close(fd)
+        fig.savefig(tmp, dpi=150)
+        os.replace(tmp, target)
+
+
+def cmd_simulate(args) -> int:
+    params = dict(args.param)
+    start = time.perf_counter()
+    trials = cogarb.simulate(args.task, args.agent, params, n_participants=args.participants,
+                             seed=args.seed, internals=args.internals)  # fmt: skip
+    out = cogarb.write_trials(trials, args.out)
+    print(f"simulated {args.participants} × {trials['trial'].max()} trials of agent "
+          f"'{args.agent}' in {time.perf_counter() - start:.1f} s -> {out}")  # fmt: skip
+    return 0
+
+
+def cmd_stay(args) -> int:
+    trials = cogarb.read_trials(args.trials)
+    n_missed = int(trials["missed"].sum())
+    print(f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} trials "
+          f"({n_missed} missed, excluded from pairs)")  # fmt: skip
+    print("\nP(stay) by previous outcome and transition (mean over participants, 95% CI):")
+    print(cogarb.stay_probabilities(trials))
+    print("\nLogistic regression stay ~ reward × transition (±1 coding, pooled):")
+    print(cogarb.stay_regression(trials))
+    return 0
+
+
+def cmd_demo(args) -> int:
+    from cogarb.plots import stay_probability_figure
+
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    task = cogarb.load_task("daw2011")
+    labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)"}
+    stays, regressions = {}, []
+    for agent, label in labels.items():
+        trials = cogarb.simulate(task, agent, {}, n_participants=args.participants,
+                                 seed=args.seed)  # fmt: skip
+        cogarb.write_trials(trials, out / f"trials_{agent}.csv.gz")
+        stays[label] = cogarb.stay_probabilities(trials)
+        regressions.append(cogarb.stay_regression(trials).pooled.assign(agent=agent))
+        print(f"\n== {label}: {args.participants} participants × {task.n_trials} trials")
+        print(stays[label])
+    import pandas as pd
+
+    table = pd.concat([s.group.assign(agent=a) for a, s in zip(labels, stays.values(),
+                                                               strict=True)])  # fmt: skip
+    _atomic_write_text(out / "stay_probabilities.csv", table.to_csv(index=False))
+    _atomic_write_text(out / "stay_regression.csv", pd.concat(regressions).to_csv(index=False))
+    fig = stay_probability_figure(stays, title="Simulated stay probabilities, Daw 2011 task")
+    _save_figure(fig, out / "stay_probabilities")
+    print(f"\nwrote trials, stay tables and figure stay_probabilities.png/.pdf to {out}/")
+    return 0
+
+
+COMMANDS = {"simulate": cmd_simulate, "stay": cmd_stay, "demo": cmd_demo}
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

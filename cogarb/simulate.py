@@ -1,0 +1,229 @@
+"""Simulate participants: validate, draw random numbers, allocate, call the kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+import numba
+import numpy as np
+import pandas as pd
+
+from cogarb._kernels import hybrid as _hybrid
+from cogarb.agents import Agent, check_parameter_value, get_agent, kernel_parameter_order
+from cogarb.tasks import Task, load_task, reward_schedules
+
+# Participants are simulated in chunks of this size; random numbers are drawn chunk
+# by chunk in a fixed order, so a seed gives the same cohort whatever the thread
+# count. Changing it changes the streams: it is part of the reproducibility contract.
+CHUNK = 4096
+
+REWARD_PROB_COLUMNS = ("p_reward_00", "p_reward_01", "p_reward_10", "p_reward_11")
+
+
+def simulate(
+    task: Task | str | Path,
+    agent: str | Agent,
+    params: Mapping[str, float] | pd.DataFrame | None = None,
+    n_participants: int | None = None,
+    seed: int = 0,
+    internals: bool = False,
+    n_threads: int | None = None,
+) -> pd.DataFrame:
+    """Simulate a cohort of agents on a two-step task.
+
+    Parameters
+    ----------
+    task : Task, str or pathlib.Path
+        A task, a TOML file, or a built-in task name (``"daw2011"``).
+    agent : str or Agent
+        ``"mf"``, ``"mb"``, ``"hybrid"`` or an :class:`~cogarb.agents.Agent`.
+    params : dict or pandas.DataFrame, optional
+        A dict of scalars shared by all participants, or a DataFrame with one row
+        per participant whose columns are parameter names (and optionally
+        ``participant`` for the ids). Parameters not given take the agent's defaults.
+    n_participants : int, optional
+        Cohort size. Defaults to ``len(params)`` for a DataFrame, else 1.
+    seed : int
+        Seed of the ``numpy.random.Generator`` that draws every random number
+        (reward schedules, then per chunk of participants the uniform draws that
+        decide choices, transitions and rewards).
+    internals : bool
+        Also return per-trial values, prediction errors, the weight ``w`` and the
+        probability of each observed choice (columns named in
+        ``cogarb._kernels.hybrid.INTERNALS``).
+    n_threads : int, optional
+        Threads for the kernel (default: numba's default). The output is
+        identical whatever the value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per trial in the tidy schema: ``participant`` (categorical of
+        str), ``trial`` (1-based), ``choice1``, ``state2``, ``choice2`` (Int8),
+        ``reward`` (float), ``common`` (bool), the reward probabilities
+        ``p_reward_<state><action>`` and, with ``internals=True``, the internals.
+    """
+    task = task if isinstance(task, Task) else load_task(task)
+    agent = get_agent(agent)
+    thetas, ids = parameter_matrix(agent, params, n_participants)
+    n, n_trials = thetas.shape[0], task.n_trials
+    rng = np.random.default_rng(seed)
+
+    shared = task.rewards.schedule == "shared"
+    if shared:
+        schedule_rng = rng if task.rewards.seed is None else np.random.default_rng(task.rewards.seed)
+        shared_schedule = reward_schedules(task, 1, schedule_rng)
+
+    choice1 = np.empty((n, n_trials), dtype=np.int8)
+    state2 = np.empty((n, n_trials), dtype=np.int8)
+    choice2 = np.empty((n, n_trials), dtype=np.int8)
+    reward = np.empty((n, n_trials))
+    common = np.empty((n, n_trials), dtype=np.bool_)
+    reward_prob = np.empty((n, n_trials, 2, 2))
+    n_internals = len(_hybrid.INTERNALS) if internals else 0
+    internal_values = np.empty((n, n_trials if internals else 0, n_internals))
+
+    with _threads(n_threads):
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            m = stop - start
+            if shared:
+                schedules, index = shared_schedule, np.zeros(m, dtype=np.int64)
+            else:
+                schedules, index = reward_schedules(task, m, rng), np.arange(m)
+            uniforms = rng.random((m, n_trials, 4))
+            _hybrid.simulate_cohort(
+                thetas[start:stop], schedules, index, float(task.p_common), uniforms,
+                choice1[start:stop], state2[start:stop], choice2[start:stop],
+                reward[start:stop], common[start:stop], internal_values[start:stop], internals,
+            )  # fmt: skip
+            reward_prob[start:stop] = schedules[index]
+
+    columns = {
+        "participant": pd.Categorical.from_codes(np.repeat(np.arange(n), n_trials), ids),
+        "trial": np.tile(np.arange(1, n_trials + 1, dtype=np.int64), n),
+        "choice1": _int8(choice1),
+        "state2": _int8(state2),
+        "choice2": _int8(choice2),
+        "reward": reward.ravel(),
+        "common": common.ravel(),
+    }
+    flat_prob = reward_prob.reshape(n * n_trials, 4)
+    for k, name in enumerate(REWARD_PROB_COLUMNS):
+        columns[name] = flat_prob[:, k]
+    if internals:
+        flat = internal_values.reshape(n * n_trials, n_internals)
+        for k, name in enumerate(_hybrid.INTERNALS):
+            columns[name] = flat[:, k]
+    return pd.DataFrame(columns, copy=False)
+
+
+def _int8(values: np.ndarray) -> pd.arrays.IntegerArray:
+    flat = values.ravel()
+    return pd.arrays.IntegerArray(flat, np.zeros(flat.shape, dtype=np.bool_))
+
+
+@contextmanager
+def _threads(n_threads: int | None):
+    if n_threads is None:
+        yield
+        return
+    if not isinstance(n_threads, int) or not 1 <= n_threads <= numba.config.NUMBA_NUM_THREADS:
+        raise ValueError(
+            f"n_threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}], "
+            f"got {n_threads!r}"
+        )
+    previous = numba.get_num_threads()
+    numba.set_num_threads(n_threads)
+    try:
+        yield
+    finally:
+        numba.set_num_threads(previous)
+
+
+def participant_ids(n: int) -> list[str]:
+    """Default participant ids: ``p1``... zero-padded to equal width (``p001``...)."""
+    width = len(str(n))
+    return [f"p{i + 1:0{width}d}" for i in range(n)]
+
+
+def parameter_matrix(
+    agent: Agent,
+    params: Mapping[str, float] | pd.DataFrame | None,
+    n_participants: int | None,
+) -> tuple[np.ndarray, list[str]]:
+    """Validate ``params`` and expand them to the kernel's parameter matrix.
+
+    Returns
+    -------
+    thetas : numpy.ndarray
+        float64 (n_participants, n_kernel_parameters), columns in
+        :func:`~cogarb.agents.kernel_parameter_order` order, fixed values filled in.
+    ids : list of str
+        Participant ids.
+    """
+    order = kernel_parameter_order(agent)
+    params = {} if params is None else params
+    if isinstance(params, pd.DataFrame):
+        n = len(params)
+        if n == 0:
+            raise ValueError("params DataFrame has no rows")
+        if n_participants is not None and n_participants != n:
+            raise ValueError(
+                f"n_participants={n_participants} but params has {n} rows (one per participant)"
+            )
+        if "participant" in params.columns:
+            ids = [str(x) for x in params["participant"]]
+            if len(set(ids)) != n:
+                raise ValueError("params column 'participant' has duplicated ids")
+        else:
+            ids = participant_ids(n)
+        given = {c: params[c].to_numpy() for c in params.columns if c != "participant"}
+    elif isinstance(params, Mapping):
+        n = 1 if n_participants is None else n_participants
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")
+        ids = participant_ids(n)
+        given = dict(params)
+    else:
+        raise TypeError(f"params must be a dict or a DataFrame, got {type(params).__name__}")
+
+    for name in given:
+        if name not in agent.parameter_names:
+            hint = " (fixed by this agent)" if name in agent.fixed else ""
+            raise ValueError(
+                f"unknown parameter '{name}' for agent '{agent.name}'{hint} "
+                f"(parameters: {', '.join(agent.parameter_names)})"
+            )
+    thetas = np.empty((n, len(order)))
+    for k, name in enumerate(order):
+        if name in agent.fixed:
+            thetas[:, k] = agent.fixed[name]
+        elif name in given:
+            value = given[name]
+            if np.ndim(value) == 0:
+                check_parameter_value(agent, name, value)
+                thetas[:, k] = value
+            else:
+                values = np.asarray(value, dtype=float)
+                spec = agent.parameter(name)
+                bad = ~np.isfinite(values) | (values < spec.lower) | (values > spec.upper)
+                if bad.any():
+                    row = int(np.flatnonzero(bad)[0])
+                    raise ValueError(
+                        f"params row {row}, column '{name}': value {values[row]!r} is outside "
+                        f"[{spec.lower}, {spec.upper}] or not finite"
+                    )
+                thetas[:, k] = values
+        elif name in agent.parameter_names:
+            thetas[:, k] = agent.parameter(name).default
+        else:  # a kernel parameter the agent neither frees nor fixes
+            raise ValueError(f"agent '{agent.name}' leaves kernel parameter '{name}' undefined")
+    if not np.all(np.isfinite(thetas)):
+        raise ValueError("parameters must be finite")
+    return thetas, ids
+
+
+__all__ = ["simulate", "parameter_matrix", "participant_ids", "REWARD_PROB_COLUMNS"]

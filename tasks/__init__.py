@@ -1,0 +1,1 @@
+"""Task designs shipped with cogarb (installed as ``cogarb.builtin_tasks``)."""
