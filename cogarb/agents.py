@@ -103,9 +103,13 @@ LAMBDA = Parameter(
 BETA1 = Parameter("beta1", default=5.19, description="stage-1 inverse temperature", **_POSITIVE)
 BETA2 = Parameter("beta2", default=3.69, description="stage-2 inverse temperature", **_POSITIVE)
 PERSEVERATION = Parameter(
-    "p", lower=-math.inf, upper=math.inf, default=0.11, transform="identity",
+    "p",
+    lower=-math.inf,
+    upper=math.inf,
+    default=0.11,
+    transform="identity",
     description="perseveration: bonus (inside beta1) for repeating the previous stage-1 choice",
-)  # fmt: skip
+)
 W = Parameter("w", default=0.39, description="weight on model-based (direct) control", **_UNIT)
 
 HYBRID = Agent(
@@ -136,9 +140,7 @@ def get_agent(agent: str | Agent) -> Agent:
     try:
         return AGENTS[agent]
     except (KeyError, TypeError):
-        raise ValueError(
-            f"unknown agent {agent!r} (available: {', '.join(AGENTS)})"
-        ) from None
+        raise ValueError(f"unknown agent {agent!r} (available: {', '.join(AGENTS)})") from None
 
 
 def kernel_parameter_order(agent: Agent) -> tuple[str, ...]:
@@ -152,7 +154,9 @@ def check_parameter_value(agent: Agent, name: str, value: float) -> None:
     """Raise ``ValueError`` if ``value`` is not finite or outside the bounds of ``name``."""
     spec = agent.parameter(name)
     if not isinstance(value, int | float) or isinstance(value, bool) or not math.isfinite(value):
-        raise ValueError(f"parameter '{name}' of agent '{agent.name}' must be finite, got {value!r}")
+        raise ValueError(
+            f"parameter '{name}' of agent '{agent.name}' must be finite, got {value!r}"
+        )
     if not spec.lower <= value <= spec.upper:
         raise ValueError(
             f"parameter '{name}' of agent '{agent.name}' must lie in "

@@ -68,19 +68,24 @@ def stay_pairs(trials: pd.DataFrame, by: str | list[str] | None = "auto") -> pd.
 
     prev, cur = np.arange(len(t) - 1), np.arange(1, len(t))
     ok = (
-        (pid[prev] == pid[cur]) & (trial[cur] - trial[prev] == 1)
-        & ~np.isnan(choice1[prev]) & ~np.isnan(choice1[cur])
-        & ~np.isnan(reward[prev]) & ~np.isnan(common[prev])
-    )  # fmt: skip
+        (pid[prev] == pid[cur])
+        & (trial[cur] - trial[prev] == 1)
+        & ~np.isnan(choice1[prev])
+        & ~np.isnan(choice1[cur])
+        & ~np.isnan(reward[prev])
+        & ~np.isnan(common[prev])
+    )
     prev, cur = prev[ok], cur[ok]
-    pairs = pd.DataFrame({
-        "participant": t["participant"].to_numpy()[cur],
-        **{c: t[c].to_numpy()[cur] for c in conditions},
-        "trial": trial[cur],
-        "previous_reward": np.where(rewarded[prev], "rewarded", "unrewarded"),
-        "transition": np.where(common[prev] == 1, "common", "rare"),
-        "stay": choice1[cur] == choice1[prev],
-    })  # fmt: skip
+    pairs = pd.DataFrame(
+        {
+            "participant": t["participant"].to_numpy()[cur],
+            **{c: t[c].to_numpy()[cur] for c in conditions},
+            "trial": trial[cur],
+            "previous_reward": np.where(rewarded[prev], "rewarded", "unrewarded"),
+            "transition": np.where(common[prev] == 1, "common", "rare"),
+            "stay": choice1[cur] == choice1[prev],
+        }
+    )
     if isinstance(trials["participant"].dtype, pd.CategoricalDtype):
         pairs["participant"] = pd.Categorical(
             pairs["participant"], categories=trials["participant"].cat.categories
@@ -109,8 +114,9 @@ def _t_interval(values: pd.Series) -> pd.Series:
     n = len(x)
     mean = x.mean() if n else np.nan
     half = stats.t.ppf(0.975, n - 1) * x.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-    return pd.Series({"n_participants": n, "mean": mean, "ci_low": mean - half,
-                      "ci_high": mean + half})  # fmt: skip
+    return pd.Series(
+        {"n_participants": n, "mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+    )
 
 
 @dataclass(frozen=True)
@@ -134,8 +140,10 @@ class StayProbabilities:
 
     def __str__(self) -> str:
         table = self.group.copy()
-        table["95% CI"] = [f"[{lo:.3f}, {hi:.3f}]" for lo, hi in
-                           zip(table["ci_low"], table["ci_high"], strict=True)]  # fmt: skip
+        table["95% CI"] = [
+            f"[{lo:.3f}, {hi:.3f}]"
+            for lo, hi in zip(table["ci_low"], table["ci_high"], strict=True)
+        ]
         table = table.drop(columns=["ci_low", "ci_high"]).rename(columns={"mean": "P(stay)"})
         return table.to_string(index=False, float_format=lambda x: f"{x:.3f}")
 
@@ -164,9 +172,13 @@ def stay_probabilities(
     per = _cell_counts(pairs, ["participant", *conditions])
     per["p_stay"] = per["n_stay"] / per["n_pairs"]
     group = (
-        per.groupby([*conditions, "previous_reward", "transition"], observed=True, dropna=False)
-        ["p_stay"].apply(_t_interval).unstack().reset_index()
-    )  # fmt: skip
+        per.groupby([*conditions, "previous_reward", "transition"], observed=True, dropna=False)[
+            "p_stay"
+        ]
+        .apply(_t_interval)
+        .unstack()
+        .reset_index()
+    )
     group["n_participants"] = group["n_participants"].astype(int)
     return StayProbabilities(per, group, tuple(conditions))
 
@@ -201,12 +213,21 @@ class StayRegression:
 
 def _coefficients(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     """Saturated-model coefficients and standard errors from cell counts."""
-    wide = counts.pivot_table(index=keys, columns=["previous_reward", "transition"],
-                              values=["n_pairs", "n_stay"], observed=True, dropna=False)  # fmt: skip
-    n = np.stack([wide["n_pairs"].get(c, pd.Series(np.nan, wide.index)).to_numpy(float)
-                  for c in _CELLS], axis=1)  # fmt: skip
-    s = np.stack([wide["n_stay"].get(c, pd.Series(np.nan, wide.index)).to_numpy(float)
-                  for c in _CELLS], axis=1)  # fmt: skip
+    wide = counts.pivot_table(
+        index=keys,
+        columns=["previous_reward", "transition"],
+        values=["n_pairs", "n_stay"],
+        observed=True,
+        dropna=False,
+    )
+    n = np.stack(
+        [wide["n_pairs"].get(c, pd.Series(np.nan, wide.index)).to_numpy(float) for c in _CELLS],
+        axis=1,
+    )
+    s = np.stack(
+        [wide["n_stay"].get(c, pd.Series(np.nan, wide.index)).to_numpy(float) for c in _CELLS],
+        axis=1,
+    )
     n = np.nan_to_num(n)
     s = np.nan_to_num(s)
     empty = (n == 0).any(axis=1)
@@ -224,9 +245,7 @@ def _coefficients(counts: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     return out
 
 
-def stay_regression(
-    trials: pd.DataFrame, by: str | list[str] | None = "auto"
-) -> StayRegression:
+def stay_regression(trials: pd.DataFrame, by: str | list[str] | None = "auto") -> StayRegression:
     """Logistic regression ``stay ~ reward * transition`` per participant and pooled.
 
     Reward is coded +1 rewarded / -1 unrewarded and transition +1 common / -1 rare
@@ -258,14 +277,20 @@ def stay_regression(
     """
     conditions = _conditions(trials, by)
     pairs = stay_pairs(trials, conditions)
-    per = _coefficients(_cell_counts(pairs, ["participant", *conditions]),
-                        ["participant", *conditions])  # fmt: skip
+    per = _coefficients(
+        _cell_counts(pairs, ["participant", *conditions]), ["participant", *conditions]
+    )
     rows = []
     for key, frame in per.groupby(conditions, dropna=False) if conditions else [((), per)]:
         key = key if isinstance(key, tuple) else (key,)
         for term in TERMS:
-            rows.append({**dict(zip(conditions, key, strict=True)), "term": term,
-                         **_t_interval(frame[term]).to_dict()})  # fmt: skip
+            rows.append(
+                {
+                    **dict(zip(conditions, key, strict=True)),
+                    "term": term,
+                    **_t_interval(frame[term]).to_dict(),
+                }
+            )
     group = pd.DataFrame(rows)
     group["n_participants"] = group["n_participants"].astype(int)
 
@@ -276,8 +301,16 @@ def stay_regression(
     for _, row in pooled_wide.iterrows():
         for term in TERMS:
             est, se = row[term], row[f"se_{term}"]
-            rows.append({**{c: row[c] for c in conditions}, "term": term, "estimate": est,
-                         "se": se, "z": est / se, "ci_low": est - 1.959964 * se,
-                         "ci_high": est + 1.959964 * se})  # fmt: skip
+            rows.append(
+                {
+                    **{c: row[c] for c in conditions},
+                    "term": term,
+                    "estimate": est,
+                    "se": se,
+                    "z": est / se,
+                    "ci_low": est - 1.959964 * se,
+                    "ci_high": est + 1.959964 * se,
+                }
+            )
     participants = per[["participant", *conditions, *TERMS]]
     return StayRegression(participants, group, pd.DataFrame(rows), tuple(conditions))

@@ -43,27 +43,49 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"cogarb {cogarb.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    sim = sub.add_parser("simulate", help="simulate a cohort and write its trials",
-                         description="Simulate a cohort of agents on a task; write tidy trials.")  # fmt: skip
+    sim = sub.add_parser(
+        "simulate",
+        help="simulate a cohort and write its trials",
+        description="Simulate a cohort of agents on a task; write tidy trials.",
+    )
     sim.add_argument("task", help="task TOML file or built-in name (e.g. tasks/daw2011.toml)")
-    sim.add_argument("--agent", default="hybrid", choices=sorted(cogarb.AGENTS),
-                     help="agent to simulate (default: hybrid)")  # fmt: skip
+    sim.add_argument(
+        "--agent",
+        default="hybrid",
+        choices=sorted(cogarb.AGENTS),
+        help="agent to simulate (default: hybrid)",
+    )
     sim.add_argument("--participants", type=int, default=100, help="cohort size (default: 100)")
     sim.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    sim.add_argument("--param", type=_parse_param, action="append", default=[],
-                     metavar="NAME=VALUE", help="set a parameter for every participant; repeatable")  # fmt: skip
-    sim.add_argument("--internals", action="store_true",
-                     help="also write values, prediction errors and w per trial")  # fmt: skip
+    sim.add_argument(
+        "--param",
+        type=_parse_param,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set a parameter for every participant; repeatable",
+    )
+    sim.add_argument(
+        "--internals",
+        action="store_true",
+        help="also write values, prediction errors and w per trial",
+    )
     sim.add_argument("--out", required=True, help="output file (.csv, .csv.gz or .parquet)")
 
-    stay = sub.add_parser("stay", help="print stay probabilities and the stay regression",
-                          description="Print P(stay) by previous reward × transition (split by "
-                          "load/stakes/condition when present) and the stay regression.")  # fmt: skip
+    stay = sub.add_parser(
+        "stay",
+        help="print stay probabilities and the stay regression",
+        description="Print P(stay) by previous reward × transition (split by "
+        "load/stakes/condition when present) and the stay regression.",
+    )
     stay.add_argument("trials", help="trial file in the tidy schema (.csv, .csv.gz, .parquet)")
 
-    demo = sub.add_parser("demo", help="run the main job on built-in defaults",
-                          description="Simulate model-free, model-based and hybrid cohorts on "
-                          "the Daw 2011 task; write trials, stay tables and a figure.")  # fmt: skip
+    demo = sub.add_parser(
+        "demo",
+        help="run the main job on built-in defaults",
+        description="Simulate model-free, model-based and hybrid cohorts on "
+        "the Daw 2011 task; write trials, stay tables and a figure.",
+    )
     demo.add_argument("--out", default="demo-output", help="output folder (default: demo-output)")
     demo.add_argument("--participants", type=int, default=200, help="cohort size per agent")
     demo.add_argument("--seed", type=int, default=0)
@@ -101,19 +123,29 @@ def _save_figure(fig, path: Path) -> None:
 def cmd_simulate(args) -> int:
     params = dict(args.param)
     start = time.perf_counter()
-    trials = cogarb.simulate(args.task, args.agent, params, n_participants=args.participants,
-                             seed=args.seed, internals=args.internals)  # fmt: skip
+    trials = cogarb.simulate(
+        args.task,
+        args.agent,
+        params,
+        n_participants=args.participants,
+        seed=args.seed,
+        internals=args.internals,
+    )
     out = cogarb.write_trials(trials, args.out)
-    print(f"simulated {args.participants} × {trials['trial'].max()} trials of agent "
-          f"'{args.agent}' in {time.perf_counter() - start:.1f} s -> {out}")  # fmt: skip
+    print(
+        f"simulated {args.participants} × {trials['trial'].max()} trials of agent "
+        f"'{args.agent}' in {time.perf_counter() - start:.1f} s -> {out}"
+    )
     return 0
 
 
 def cmd_stay(args) -> int:
     trials = cogarb.read_trials(args.trials)
     n_missed = int(trials["missed"].sum())
-    print(f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} trials "
-          f"({n_missed} missed, excluded from pairs)")  # fmt: skip
+    print(
+        f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} trials "
+        f"({n_missed} missed, excluded from pairs)"
+    )
     print("\nP(stay) by previous outcome and transition (mean over participants, 95% CI):")
     print(cogarb.stay_probabilities(trials))
     print("\nLogistic regression stay ~ reward × transition (±1 coding, pooled):")
@@ -130,8 +162,7 @@ def cmd_demo(args) -> int:
     labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)"}
     stays, regressions = {}, []
     for agent, label in labels.items():
-        trials = cogarb.simulate(task, agent, {}, n_participants=args.participants,
-                                 seed=args.seed)  # fmt: skip
+        trials = cogarb.simulate(task, agent, {}, n_participants=args.participants, seed=args.seed)
         cogarb.write_trials(trials, out / f"trials_{agent}.csv.gz")
         stays[label] = cogarb.stay_probabilities(trials)
         regressions.append(cogarb.stay_regression(trials).pooled.assign(agent=agent))
@@ -139,8 +170,9 @@ def cmd_demo(args) -> int:
         print(stays[label])
     import pandas as pd
 
-    table = pd.concat([s.group.assign(agent=a) for a, s in zip(labels, stays.values(),
-                                                               strict=True)])  # fmt: skip
+    table = pd.concat(
+        [s.group.assign(agent=a) for a, s in zip(labels, stays.values(), strict=True)]
+    )
     _atomic_write_text(out / "stay_probabilities.csv", table.to_csv(index=False))
     _atomic_write_text(out / "stay_regression.csv", pd.concat(regressions).to_csv(index=False))
     fig = stay_probability_figure(stays, title="Simulated stay probabilities, Daw 2011 task")

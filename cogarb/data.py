@@ -74,9 +74,10 @@ def _is_texty(series: pd.Series) -> bool:
 
 
 def _missing_text(series: pd.Series) -> np.ndarray:
-    return series.isna().to_numpy() | series.astype(str).str.strip().str.lower().isin(
-        MISSING_TOKENS
-    ).to_numpy()
+    return (
+        series.isna().to_numpy()
+        | series.astype(str).str.strip().str.lower().isin(MISSING_TOKENS).to_numpy()
+    )
 
 
 def _to_float(series: pd.Series, column: str, source: str) -> tuple[np.ndarray, np.ndarray]:
@@ -155,9 +156,12 @@ def validate_trials(trials: pd.DataFrame, source: str | os.PathLike | None = Non
     missing_columns = [c for c in REQUIRED_COLUMNS if c not in trials.columns]
     if missing_columns:
         raise TrialDataError(
-            name, None, missing_columns[0], None,
+            name,
+            None,
+            missing_columns[0],
+            None,
             f"required column is missing (columns present: {', '.join(map(str, trials.columns))})",
-        )  # fmt: skip
+        )
     if len(trials) == 0:
         raise TrialDataError(name, None, None, None, "no trials")
     out = trials.copy()
@@ -202,8 +206,10 @@ def _check_order(out: pd.DataFrame, name: str) -> None:
     step = trial[order][1:] - trial[order][:-1]
     duplicated = same & (step == 0)
     backwards = same & (step < 0)
-    for mask, problem in ((duplicated, "duplicates an earlier trial of the same participant"),
-                          (backwards, "comes after a later trial of the same participant")):
+    for mask, problem in (
+        (duplicated, "duplicates an earlier trial of the same participant"),
+        (backwards, "comes after a later trial of the same participant"),
+    ):
         if mask.any():
             i = int(order[1:][mask].min())
             raise TrialDataError(name, i + 1, "trial", int(trial[i]), problem)
@@ -218,11 +224,19 @@ def _check_consistency(out: pd.DataFrame, raw: pd.DataFrame, reward_missing, nam
         (np.isnan(c1) & ~np.isnan(s2), "state2", "is given but choice1 is missed"),
         (~np.isnan(c1) & np.isnan(s2), "state2", "is missing although choice1 was made"),
         (np.isnan(s2) & ~np.isnan(c2), "choice2", "is given but there is no second-stage state"),
-        (~np.isnan(c2) & reward_missing, "reward", "is missing on a trial with a second-stage choice"),
+        (
+            ~np.isnan(c2) & reward_missing,
+            "reward",
+            "is missing on a trial with a second-stage choice",
+        ),
         (~np.isnan(s2) & np.isnan(common), "common", "is missing although a transition happened"),
-        (~np.isnan(s2) & ~np.isnan(common) & ((s2 == c1) != (common == 1)), "state2",
-         "is inconsistent with choice1 and common (state s is the common destination of action s)"),
-    ]  # fmt: skip
+        (
+            ~np.isnan(s2) & ~np.isnan(common) & ((s2 == c1) != (common == 1)),
+            "state2",
+            "is inconsistent with choice1 and common "
+            "(state s is the common destination of action s)",
+        ),
+    ]
     first = None
     for mask, column, problem in checks:
         if mask.any():
@@ -238,7 +252,7 @@ def _suffixes(path: Path) -> str:
     return "".join(path.suffixes[-2:]).lower()
 
 
-def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFrame:  # noqa: A002
+def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFrame:
     """Read and validate a trial file.
 
     Parameters
@@ -261,7 +275,7 @@ def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFr
     """
     path = Path(path)
     if format is None:
-        format = "tidy"  # noqa: A001
+        format = "tidy"
     if format not in FORMATS:
         raise ValueError(f"unknown format {format!r} (available: {', '.join(FORMATS)})")
     if not path.is_file():

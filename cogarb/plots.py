@@ -63,8 +63,15 @@ def stay_probability_figure(
                 means.append(r["mean"])
                 errs.append([r["mean"] - r["ci_low"], r["ci_high"] - r["mean"]])
             errs = np.nan_to_num(np.array(errs).T) if errs else None
-            ax.bar(xs, means, width, yerr=errs, capsize=3, label=transition,
-                   color=TRANSITION_COLOURS[transition])  # fmt: skip
+            ax.bar(
+                xs,
+                means,
+                width,
+                yerr=errs,
+                capsize=3,
+                label=transition,
+                color=TRANSITION_COLOURS[transition],
+            )
         ax.set_xticks([0, 1], ["rewarded", "unrewarded"])
         ax.set_xlabel("previous outcome")
         ax.set_ylim(min(0.4, float(group["ci_low"].min()) - 0.05), 1.0)

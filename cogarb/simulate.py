@@ -73,7 +73,9 @@ def simulate(
 
     shared = task.rewards.schedule == "shared"
     if shared:
-        schedule_rng = rng if task.rewards.seed is None else np.random.default_rng(task.rewards.seed)
+        schedule_rng = (
+            rng if task.rewards.seed is None else np.random.default_rng(task.rewards.seed)
+        )
         shared_schedule = reward_schedules(task, 1, schedule_rng)
 
     choice1 = np.empty((n, n_trials), dtype=np.int8)
@@ -95,10 +97,19 @@ def simulate(
                 schedules, index = reward_schedules(task, m, rng), np.arange(m)
             uniforms = rng.random((m, n_trials, 4))
             _hybrid.simulate_cohort(
-                thetas[start:stop], schedules, index, float(task.p_common), uniforms,
-                choice1[start:stop], state2[start:stop], choice2[start:stop],
-                reward[start:stop], common[start:stop], internal_values[start:stop], internals,
-            )  # fmt: skip
+                thetas[start:stop],
+                schedules,
+                index,
+                float(task.p_common),
+                uniforms,
+                choice1[start:stop],
+                state2[start:stop],
+                choice2[start:stop],
+                reward[start:stop],
+                common[start:stop],
+                internal_values[start:stop],
+                internals,
+            )
             reward_prob[start:stop] = schedules[index]
 
     columns = {
@@ -226,4 +237,4 @@ def parameter_matrix(
     return thetas, ids
 
 
-__all__ = ["simulate", "parameter_matrix", "participant_ids", "REWARD_PROB_COLUMNS"]
+__all__ = ["REWARD_PROB_COLUMNS", "parameter_matrix", "participant_ids", "simulate"]

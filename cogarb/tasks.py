@@ -114,9 +114,10 @@ def _check_task(task: Task, where: str) -> None:
         raise _fail(where, "rewards.drift_sd", f"must be >= 0, got {r.drift_sd!r}")
     if not 0.0 <= r.lower < r.upper <= 1.0:
         raise _fail(
-            where, "rewards.lower",
+            where,
+            "rewards.lower",
             f"need 0 <= lower < upper <= 1, got lower={r.lower!r}, upper={r.upper!r}",
-        )  # fmt: skip
+        )
     if r.schedule not in SCHEDULES:
         raise _fail(where, "rewards.schedule", f"must be one of {SCHEDULES}, got {r.schedule!r}")
     if r.initial is not None:
@@ -124,9 +125,10 @@ def _check_task(task: Task, where: str) -> None:
             raise _fail(where, "rewards.initial", f"must be 4 numbers, got {r.initial!r}")
         if not all(r.lower <= x <= r.upper for x in r.initial):
             raise _fail(
-                where, "rewards.initial",
+                where,
+                "rewards.initial",
                 f"values must lie in [lower, upper] = [{r.lower}, {r.upper}], got {r.initial!r}",
-            )  # fmt: skip
+            )
     if r.seed is not None and (not isinstance(r.seed, int) or r.seed < 0):
         raise _fail(where, "rewards.seed", f"must be a non-negative integer, got {r.seed!r}")
 

@@ -51,11 +51,23 @@ def hybrid_simulate(params, reward_prob, p_common, uniforms):
         a2 = 1 if u2 < p2 else 0
         r = 1.0 if ur < reward_prob[t][s2][a2] else 0.0
         row = dict(
-            choice1=a1, state2=s2, choice2=a2, reward=r, common=common,
-            q_mf_0=q_mf[0], q_mf_1=q_mf[1], q_mb_0=q_mb[0], q_mb_1=q_mb[1],
-            q2_00=q2[0][0], q2_01=q2[0][1], q2_10=q2[1][0], q2_11=q2[1][1], w=w,
-            prob_choice1=p1 if a1 == 1 else 1 - p1, prob_choice2=p2 if a2 == 1 else 1 - p2,
-        )  # fmt: skip
+            choice1=a1,
+            state2=s2,
+            choice2=a2,
+            reward=r,
+            common=common,
+            q_mf_0=q_mf[0],
+            q_mf_1=q_mf[1],
+            q_mb_0=q_mb[0],
+            q_mb_1=q_mb[1],
+            q2_00=q2[0][0],
+            q2_01=q2[0][1],
+            q2_10=q2[1][0],
+            q2_11=q2[1][1],
+            w=w,
+            prob_choice1=p1 if a1 == 1 else 1 - p1,
+            prob_choice2=p2 if a2 == 1 else 1 - p2,
+        )
         delta1 = q2[s2][a2] - q_mf[a1]
         delta2 = r - q2[s2][a2]
         q_mf[a1] = q_mf[a1] + a1_ * delta1 + a1_ * lam * delta2

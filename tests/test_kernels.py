@@ -12,9 +12,8 @@ PARAMS = [
     {},  # Daw 2011 medians
     {"w": 0.0, "lambda": 1.0},
     {"w": 1.0},
-    {"alpha1": 0.9, "alpha2": 0.1, "lambda": 0.0, "beta1": 12.0, "beta2": 0.5, "p": -0.4,
-     "w": 0.7},
-]  # fmt: skip
+    {"alpha1": 0.9, "alpha2": 0.1, "lambda": 0.0, "beta1": 12.0, "beta2": 0.5, "p": -0.4, "w": 0.7},
+]
 
 
 @pytest.mark.parametrize("agent", ["mf", "mb", "hybrid"])
@@ -33,8 +32,9 @@ def test_simulate_matches_reference(daw2011, agent, params):
     full = {**agent_spec.defaults, **params, **agent_spec.fixed}
     columns = [*"choice1 state2 choice2 reward common".split(), *hybrid.INTERNALS]
     for i, (_, got) in enumerate(sims.groupby("participant", observed=True)):
-        expected = reference.hybrid_simulate(full, schedule.tolist(), daw2011.p_common,
-                                             uniforms[i].tolist())  # fmt: skip
+        expected = reference.hybrid_simulate(
+            full, schedule.tolist(), daw2011.p_common, uniforms[i].tolist()
+        )
         for col in columns:
             want = np.array([row[col] for row in expected], dtype=float)
             have = got[col].to_numpy(dtype=float)
@@ -59,8 +59,9 @@ def test_same_seed_same_output_whatever_the_threads(daw2011):
 
     n = CHUNK + 50  # crosses a chunk boundary
     one = cogarb.simulate(daw2011, "hybrid", {}, n_participants=n, seed=5, n_threads=1)
-    many = cogarb.simulate(daw2011, "hybrid", {}, n_participants=n, seed=5,
-                           n_threads=numba.config.NUMBA_NUM_THREADS)  # fmt: skip
+    many = cogarb.simulate(
+        daw2011, "hybrid", {}, n_participants=n, seed=5, n_threads=numba.config.NUMBA_NUM_THREADS
+    )
     again = cogarb.simulate(daw2011, "hybrid", {}, n_participants=n, seed=5)
     from pandas.testing import assert_frame_equal
 
@@ -77,8 +78,12 @@ def test_no_object_mode_fallback():
     from cogarb._kernels import hybrid as h
     from cogarb._kernels import walks as w
 
-    dispatchers = [obj for mod in (h, w) for _, obj in inspect.getmembers(mod)
-                   if hasattr(obj, "nopython_signatures")]  # fmt: skip
+    dispatchers = [
+        obj
+        for mod in (h, w)
+        for _, obj in inspect.getmembers(mod)
+        if hasattr(obj, "nopython_signatures")
+    ]
     assert len(dispatchers) >= 7
     for d in dispatchers:
         assert d.targetoptions.get("nopython", True) is not False, d

@@ -95,9 +95,18 @@ def td_update(state, choice1, state2, choice2, reward, alpha1, alpha2, lam):
 
 @njit(cache=True)
 def simulate_participant(
-    theta, reward_prob, p_common, uniforms,
-    choice1, state2, choice2, reward, common, internals, record,
-):  # fmt: skip
+    theta,
+    reward_prob,
+    p_common,
+    uniforms,
+    choice1,
+    state2,
+    choice2,
+    reward,
+    common,
+    internals,
+    record,
+):
     """Simulate one participant of the hybrid agent.
 
     Parameters
@@ -113,7 +122,13 @@ def simulate_participant(
     internals : float64 (n_trials, len(INTERNALS)) output, written if ``record``
     """
     alpha1, alpha2, lam, beta1, beta2, p, w = (
-        theta[0], theta[1], theta[2], theta[3], theta[4], theta[5], theta[6]
+        theta[0],
+        theta[1],
+        theta[2],
+        theta[3],
+        theta[4],
+        theta[5],
+        theta[6],
     )
     state = np.zeros(N_STATE)
     previous = -1
@@ -151,9 +166,19 @@ def simulate_participant(
 
 @njit(cache=True, parallel=True)
 def simulate_cohort(
-    thetas, reward_prob, schedule_index, p_common, uniforms,
-    choice1, state2, choice2, reward, common, internals, record,
-):  # fmt: skip
+    thetas,
+    reward_prob,
+    schedule_index,
+    p_common,
+    uniforms,
+    choice1,
+    state2,
+    choice2,
+    reward,
+    common,
+    internals,
+    record,
+):
     """Simulate ``thetas.shape[0]`` participants in parallel.
 
     ``reward_prob[schedule_index[i]]`` is participant ``i``'s reward schedule; all
@@ -162,6 +187,15 @@ def simulate_cohort(
     """
     for i in prange(thetas.shape[0]):
         simulate_participant(
-            thetas[i], reward_prob[schedule_index[i]], p_common, uniforms[i],
-            choice1[i], state2[i], choice2[i], reward[i], common[i], internals[i], record,
-        )  # fmt: skip
+            thetas[i],
+            reward_prob[schedule_index[i]],
+            p_common,
+            uniforms[i],
+            choice1[i],
+            state2[i],
+            choice2[i],
+            reward[i],
+            common[i],
+            internals[i],
+            record,
+        )

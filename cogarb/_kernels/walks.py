@@ -1,6 +1,5 @@
 """Reflected Gaussian random walks for drifting reward probabilities."""
 
-import numpy as np
 from numba import njit
 
 
