@@ -80,8 +80,10 @@ def _missing_text(series: pd.Series) -> np.ndarray:
     )
 
 
-def _to_float(series: pd.Series, column: str, source: str) -> tuple[np.ndarray, np.ndarray]:
-    """Numeric values and missing mask of a column; raise on non-numeric entries."""
+def _to_float(
+    series: pd.Series, column: str, source: str, problem: str = "is not a finite number"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Numeric values and missing mask of a column; raise ``problem`` on non-numeric entries."""
     if pd.api.types.is_bool_dtype(series.dtype):
         missing = series.isna().to_numpy()
         return series.astype("Float64").to_numpy(float, na_value=np.nan), missing
@@ -95,18 +97,17 @@ def _to_float(series: pd.Series, column: str, source: str) -> tuple[np.ndarray, 
     bad = ~missing & ~np.isfinite(values)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise TrialDataError(source, i + 1, column, _raw(series, i), "is not a finite number")
+        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
     return values, missing
 
 
 def _to_binary(series: pd.Series, column: str, source: str) -> pd.arrays.IntegerArray:
-    values, missing = _to_float(series, column, source)
+    problem = "is not 0, 1 or empty (missed)"
+    values, missing = _to_float(series, column, source, problem)
     bad = ~missing & (values != 0) & (values != 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise TrialDataError(
-            source, i + 1, column, _raw(series, i), "is not 0, 1 or empty (missed)"
-        )
+        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int8), missing)
 
 

@@ -62,7 +62,7 @@ def simulate(
     pandas.DataFrame
         One row per trial in the tidy schema: ``participant`` (categorical of
         str), ``trial`` (1-based), ``choice1``, ``state2``, ``choice2`` (Int8),
-        ``reward`` (float), ``common`` (bool), the reward probabilities
+        ``reward`` (float), ``common`` (boolean), the reward probabilities
         ``p_reward_<state><action>`` and, with ``internals=True``, the internals.
     """
     task = task if isinstance(task, Task) else load_task(task)
@@ -119,7 +119,7 @@ def simulate(
         "state2": _int8(state2),
         "choice2": _int8(choice2),
         "reward": reward.ravel(),
-        "common": common.ravel(),
+        "common": pd.arrays.BooleanArray(common.ravel(), np.zeros(n * n_trials, dtype=np.bool_)),
     }
     flat_prob = reward_prob.reshape(n * n_trials, 4)
     for k, name in enumerate(REWARD_PROB_COLUMNS):
