@@ -10,13 +10,13 @@ def tiny_trials():
     """Participant 'a': hand-checkable stay pairs, one missed trial (trial 4)."""
     rows = [
         # trial, choice1, state2, choice2, reward, common
-        (1, 0, 0, 0, 1.0, True),   # rewarded common
+        (1, 0, 0, 0, 1.0, True),  # rewarded common
         (2, 0, 1, 1, 0.0, False),  # stay after rewarded-common; unrewarded rare
-        (3, 1, 1, 0, 1.0, True),   # switch after unrewarded-rare; rewarded common
+        (3, 1, 1, 0, 1.0, True),  # switch after unrewarded-rare; rewarded common
         (4, None, None, None, np.nan, None),  # missed: breaks pairs (3,4) and (4,5)
         (5, 1, 0, 0, 0.0, False),  # unrewarded rare
-        (6, 1, 1, 1, 1.0, True),   # stay after unrewarded-rare
-    ]  # fmt: skip
+        (6, 1, 1, 1, 1.0, True),  # stay after unrewarded-rare
+    ]
     df = pd.DataFrame(rows, columns=["trial", "choice1", "state2", "choice2", "reward", "common"])
     df.insert(0, "participant", "a")
     return cogarb.validate_trials(df)

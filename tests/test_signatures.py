@@ -6,6 +6,8 @@ pooled stay-regression coefficients of 2000 simulated participants × 201 trials
 (about 400,000 pairs; the pooled standard errors are about 0.004-0.007).
 """
 
+import itertools
+
 import pytest
 
 import cogarb
@@ -49,8 +51,8 @@ def test_interaction_rises_and_reward_effect_falls_with_w(daw2011):
     rewards = [c.loc["reward", "estimate"] for c in coefs]
     # Measured steps between neighbouring w are about 0.08 (interaction) and 0.17
     # (reward), 20-40 pooled SEs: strict monotonicity is not a matter of luck.
-    assert all(b > a for a, b in zip(interactions, interactions[1:], strict=False)), interactions
-    assert all(b < a for a, b in zip(rewards, rewards[1:], strict=False)), rewards
+    assert all(b > a for a, b in itertools.pairwise(interactions)), interactions
+    assert all(b < a for a, b in itertools.pairwise(rewards)), rewards
 
 
 @pytest.mark.parametrize("seed", [1, 2])

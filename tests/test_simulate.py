@@ -32,9 +32,14 @@ def test_default_params_are_daw_medians(daw2011):
     assert (sims["w"] == 0.39).all()
     agent = cogarb.get_agent("hybrid")
     assert agent.defaults == {
-        "alpha1": 0.54, "alpha2": 0.42, "lambda": 0.57, "beta1": 5.19, "beta2": 3.69,
-        "p": 0.11, "w": 0.39,
-    }  # fmt: skip
+        "alpha1": 0.54,
+        "alpha2": 0.42,
+        "lambda": 0.57,
+        "beta1": 5.19,
+        "beta2": 3.69,
+        "p": 0.11,
+        "w": 0.39,
+    }
 
 
 def test_mf_and_mb_fix_w(daw2011):

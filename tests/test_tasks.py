@@ -85,8 +85,11 @@ def test_fixed_schedule_seed_and_initial(daw2011):
     np.testing.assert_array_equal(a["p_reward_10"], b["p_reward_10"])
     first = a.iloc[0]
     assert (first.p_reward_00, first.p_reward_01, first.p_reward_10, first.p_reward_11) == (
-        0.3, 0.4, 0.5, 0.6,
-    )  # fmt: skip
+        0.3,
+        0.4,
+        0.5,
+        0.6,
+    )
 
 
 def test_common_transition_frequency(daw2011):

@@ -1,0 +1,27 @@
+import io
+
+import cogarb
+from cogarb.plots import stay_probability_figure
+
+
+def test_stay_figure_renders_with_labels(daw2011):
+    stays = {
+        agent: cogarb.stay_probabilities(cogarb.simulate(daw2011, agent, {}, n_participants=10))
+        for agent in ("mf", "mb")
+    }
+    fig = stay_probability_figure(stays, title="t")
+    axes = fig.get_axes()
+    assert len(axes) == 2
+    assert axes[0].get_ylabel().startswith("P(stay")
+    assert [t.get_text() for t in axes[0].get_xticklabels()] == ["rewarded", "unrewarded"]
+    assert len(axes[0].patches) == 4  # 2 outcomes x 2 transitions
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    assert buffer.tell() > 10_000
+
+
+def test_condition_levels_get_panels(daw2011):
+    sims = cogarb.simulate(daw2011, "hybrid", {}, n_participants=10)
+    sims["load"] = (sims["trial"] > 100).astype(int)
+    fig = stay_probability_figure(cogarb.stay_probabilities(sims))
+    assert [ax.get_title() for ax in fig.get_axes()] == ["load=0", "load=1"]
