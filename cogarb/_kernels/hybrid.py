@@ -39,7 +39,7 @@ INTERNALS = (
 N_STATE = 6
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def logistic(x):
     """1 / (1 + exp(-x)), safe for large |x|."""
     if x >= 0.0:
@@ -48,7 +48,7 @@ def logistic(x):
     return e / (1.0 + e)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def model_based_value(state, action, p_common):
     """Q_MB(action) from the second-stage values and the transition probability.
 
@@ -62,7 +62,7 @@ def model_based_value(state, action, p_common):
     return p_common * best1 + (1.0 - p_common) * best0
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def stage1_logit(q_mf0, q_mf1, q_mb0, q_mb1, w, beta1, p, previous_choice1):
     """Log-odds of first-stage action 1 over action 0.
 
@@ -76,13 +76,13 @@ def stage1_logit(q_mf0, q_mf1, q_mb0, q_mb1, w, beta1, p, previous_choice1):
     return beta1 * diff
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def stage2_logit(state, state2, beta2):
     """Log-odds of second-stage action 1 over action 0 in ``state2``."""
     return beta2 * (state[3 + 2 * state2] - state[2 + 2 * state2])
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def td_update(state, choice1, state2, choice2, reward, alpha1, alpha2, lam):
     """SARSA(lambda) update of ``state`` in place; returns (delta1, delta2)."""
     k = 2 + 2 * state2 + choice2
@@ -93,7 +93,7 @@ def td_update(state, choice1, state2, choice2, reward, alpha1, alpha2, lam):
     return delta1, delta2
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def simulate_participant(
     theta,
     reward_prob,
@@ -164,7 +164,7 @@ def simulate_participant(
         previous = a1
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=True, error_model="numpy")
 def simulate_cohort(
     thetas,
     reward_prob,
