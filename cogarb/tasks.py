@@ -181,7 +181,7 @@ def builtin_tasks() -> list[str]:
 
 def _builtin_dir():
     try:
-        return resources.files("cogarb.builtin_tasks")
+        return resources.files("cogarb._task_files")
     except ModuleNotFoundError:  # running from a source checkout that is not installed
         return Path(__file__).resolve().parent.parent / "tasks"
 

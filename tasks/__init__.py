@@ -1,1 +1,1 @@
-"""Task designs shipped with cogarb (installed as ``cogarb.builtin_tasks``)."""
+"""Task designs shipped with cogarb (installed as ``cogarb._task_files``)."""
