@@ -23,6 +23,7 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from cogarb._kernels import arbitrator as _arbitrator
 from cogarb._kernels import hybrid as _hybrid
 
 TRANSFORMS = ("logit", "log", "identity")
@@ -62,15 +63,20 @@ class Agent:
     parameters : tuple of Parameter
         Free parameters, in a fixed order.
     fixed : dict
-        Kernel parameters held constant (``{"w": 0.0}`` for the model-free agent).
+        Kernel parameters held constant (``{"w_noload": 0.0, ...}`` for the
+        model-free agent).
+    shared : dict
+        Kernel parameters that copy a free parameter (the hybrid's ``w`` serves as
+        both ``w_noload`` and ``w_load``).
     kernel : str
-        Which kernel family computes the agent (``"hybrid"``).
+        Which kernel family computes the agent (``"hybrid"`` or ``"arbitrator"``).
     description : str
     """
 
     name: str
     parameters: tuple[Parameter, ...]
     fixed: Mapping[str, float] = field(default_factory=dict)
+    shared: Mapping[str, str] = field(default_factory=dict)
     kernel: str = "hybrid"
     description: str = ""
 
@@ -112,25 +118,92 @@ PERSEVERATION = Parameter(
 )
 W = Parameter("w", default=0.39, description="weight on model-based (direct) control", **_UNIT)
 
+W_NOLOAD = Parameter(
+    "w_noload", default=0.39, description="weight on model-based control without load", **_UNIT
+)
+W_LOAD = Parameter(
+    "w_load", default=0.2, description="weight on model-based control under load", **_UNIT
+)
+
 HYBRID = Agent(
     "hybrid",
     (ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION, W),
+    shared={"w_noload": "w", "w_load": "w"},
     description="Daw et al. (2011) hybrid of model-free SARSA(λ) and model-based control",
 )
 MODEL_FREE = Agent(
     "mf",
     (ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION),
-    fixed={"w": 0.0},
+    fixed={"w_noload": 0.0, "w_load": 0.0},
     description="model-free SARSA(λ) (the hybrid with w = 0)",
 )
 MODEL_BASED = Agent(
     "mb",
     (ALPHA2, BETA1, BETA2, PERSEVERATION),
-    fixed={"w": 1.0, "alpha1": 0.0, "lambda": 0.0},
+    fixed={"w_noload": 1.0, "w_load": 1.0, "alpha1": 0.0, "lambda": 0.0},
     description="model-based planning over the known transition matrix (the hybrid with w = 1)",
 )
+HYBRID_LOAD = Agent(
+    "hybrid_load",
+    (ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION, W_NOLOAD, W_LOAD),
+    description="hybrid with one weight per load condition (Otto et al. 2013)",
+)
 
-AGENTS: dict[str, Agent] = {a.name: a for a in (MODEL_FREE, MODEL_BASED, HYBRID)}
+# Arbitrator (see cogarb._kernels.arbitrator and paper/models.md). Defaults: the
+# hybrid's learning and choice parameters at Daw's medians; arbitration
+# parameters chosen so that simulate(task, "arbitrator", {}) shows the signatures
+# of paper/models.md (w ≈ 0.5 at rest, lower under load, rising after novelty).
+ETA_T = Parameter("eta_T", default=0.2, description="transition-model learning rate", **_UNIT)
+ETA_R = Parameter(
+    "eta_R", default=0.1, description="reliability learning rate (running |PE| averages)", **_UNIT
+)
+A_MF_MB = Parameter(
+    "A_mf_mb", default=1.0, description="amplitude of the MF → MB transition rate", **_POSITIVE
+)
+A_MB_MF = Parameter(
+    "A_mb_mf", default=2.0, description="amplitude of the MB → MF transition rate", **_POSITIVE
+)
+KAPPA = Parameter(
+    "kappa",
+    default=0.3,
+    description="novelty rate: familiarity learning and novelty decay",
+    **_UNIT,
+)
+ZETA = Parameter("zeta", default=10.0, description="novelty gain on the MF → MB rate", **_POSITIVE)
+COST = Parameter(
+    "cost", default=2.0, description="cost of direct control under load (MB → MF rate)", **_POSITIVE
+)
+W0 = Parameter("w0", default=0.5, description="weight on direct control before trial 1", **_UNIT)
+# Slopes of the rates on reliability, fixed as in Lee et al. (2014), whose fits tie
+# B to A by a boundary condition rather than fitting it.
+B_RATES = {"B_mf_mb": 5.0, "B_mb_mf": 5.0}
+
+ARBITRATOR = Agent(
+    "arbitrator",
+    (
+        ALPHA1,
+        ALPHA2,
+        LAMBDA,
+        BETA1,
+        BETA2,
+        PERSEVERATION,
+        ETA_T,
+        ETA_R,
+        A_MF_MB,
+        A_MB_MF,
+        KAPPA,
+        ZETA,
+        COST,
+        W0,
+    ),
+    fixed=B_RATES,
+    kernel="arbitrator",
+    description="reliability-, novelty- and load-driven arbitration between MF and MB control",
+)
+
+AGENTS: dict[str, Agent] = {
+    a.name: a for a in (MODEL_FREE, MODEL_BASED, HYBRID, HYBRID_LOAD, ARBITRATOR)
+}
 
 
 def get_agent(agent: str | Agent) -> Agent:
@@ -147,6 +220,8 @@ def kernel_parameter_order(agent: Agent) -> tuple[str, ...]:
     """Column order of the parameter matrix the agent's kernel takes."""
     if agent.kernel == "hybrid":
         return _hybrid.PARAMETER_ORDER
+    if agent.kernel == "arbitrator":
+        return _arbitrator.PARAMETER_ORDER
     raise ValueError(f"agent '{agent.name}' has unknown kernel '{agent.kernel}'")
 
 

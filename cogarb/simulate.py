@@ -10,9 +10,12 @@ import numba
 import numpy as np
 import pandas as pd
 
+from cogarb._kernels import arbitrator as _arbitrator
 from cogarb._kernels import hybrid as _hybrid
 from cogarb.agents import Agent, check_parameter_value, get_agent, kernel_parameter_order
-from cogarb.tasks import Task, load_task, reward_schedules
+from cogarb.tasks import Task, event_arrays, load_schedules, load_task, reward_schedules
+
+KERNELS = {"hybrid": _hybrid, "arbitrator": _arbitrator}
 
 # Participants are simulated in chunks of this size; random numbers are drawn chunk
 # by chunk in a fixed order, so a seed gives the same cohort whatever the thread
@@ -38,7 +41,8 @@ def simulate(
     task : Task, str or pathlib.Path
         A task, a TOML file, or a built-in task name (``"daw2011"``).
     agent : str or Agent
-        ``"mf"``, ``"mb"``, ``"hybrid"`` or an :class:`~cogarb.agents.Agent`.
+        ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"``, ``"arbitrator"`` or an
+        :class:`~cogarb.agents.Agent`.
     params : dict or pandas.DataFrame, optional
         A dict of scalars shared by all participants, or a DataFrame with one row
         per participant whose columns are parameter names (and optionally
@@ -51,8 +55,9 @@ def simulate(
         decide choices, transitions and rewards).
     internals : bool
         Also return per-trial values, prediction errors, the weight ``w`` and the
-        probability of each observed choice (columns named in
-        ``cogarb._kernels.hybrid.INTERNALS``).
+        probability of each observed choice; for the arbitrator also ``w_star``,
+        the reliabilities ``chi_mb`` and ``chi_mf``, ``novelty``, ``spe`` and the
+        learned transition model (columns named in the kernel's ``INTERNALS``).
     n_threads : int, optional
         Threads for the kernel (default: numba's default). The output is
         identical whatever the value.
@@ -63,13 +68,20 @@ def simulate(
         One row per trial in the tidy schema: ``participant`` (categorical of
         str), ``trial`` (1-based), ``choice1``, ``state2``, ``choice2`` (Int8),
         ``reward`` (float), ``common`` (boolean), the reward probabilities
-        ``p_reward_<state><action>`` and, with ``internals=True``, the internals.
+        ``p_reward_<state><action>``; ``load`` (Int8) for tasks with a load
+        schedule; ``event`` (the novelty event starting on each trial, "" for
+        none) and ``transitions_reversed`` (boolean) for tasks with events; and,
+        with ``internals=True``, the internals.
     """
     task = task if isinstance(task, Task) else load_task(task)
     agent = get_agent(agent)
     thetas, ids = parameter_matrix(agent, params, n_participants)
+    kernel = KERNELS[agent.kernel]
     n, n_trials = thetas.shape[0], task.n_trials
     rng = np.random.default_rng(seed)
+    load = load_schedules(task, n, rng)
+    load_index = np.zeros(n, dtype=np.int64) if load.shape[0] == 1 else np.arange(n)
+    reversed_, new_states, event_kinds = event_arrays(task)
 
     shared = task.rewards.schedule == "shared"
     if shared:
@@ -84,7 +96,7 @@ def simulate(
     reward = np.empty((n, n_trials))
     common = np.empty((n, n_trials), dtype=np.bool_)
     reward_prob = np.empty((n, n_trials, 2, 2))
-    n_internals = len(_hybrid.INTERNALS) if internals else 0
+    n_internals = len(kernel.INTERNALS) if internals else 0
     internal_values = np.empty((n, n_trials if internals else 0, n_internals))
 
     with _threads(n_threads):
@@ -96,10 +108,14 @@ def simulate(
             else:
                 schedules, index = reward_schedules(task, m, rng), np.arange(m)
             uniforms = rng.random((m, n_trials, 4))
-            _hybrid.simulate_cohort(
+            kernel.simulate_cohort(
                 thetas[start:stop],
                 schedules,
                 index,
+                load,
+                load_index[start:stop],
+                reversed_,
+                new_states,
                 float(task.p_common),
                 uniforms,
                 choice1[start:stop],
@@ -124,9 +140,14 @@ def simulate(
     flat_prob = reward_prob.reshape(n * n_trials, 4)
     for k, name in enumerate(REWARD_PROB_COLUMNS):
         columns[name] = flat_prob[:, k]
+    if task.load is not None:
+        columns["load"] = _int8(load[load_index])
+    if task.events:
+        columns["event"] = np.tile(event_kinds, n)
+        columns["transitions_reversed"] = np.tile(reversed_, n)
     if internals:
         flat = internal_values.reshape(n * n_trials, n_internals)
-        for k, name in enumerate(_hybrid.INTERNALS):
+        for k, name in enumerate(kernel.INTERNALS):
             columns[name] = flat[:, k]
     return pd.DataFrame(columns, copy=False)
 
@@ -203,13 +224,15 @@ def parameter_matrix(
 
     for name in given:
         if name not in agent.parameter_names:
-            hint = " (fixed by this agent)" if name in agent.fixed else ""
+            fixed = name in agent.fixed or f"{name}_noload" in agent.fixed
+            hint = " (fixed by this agent)" if fixed else ""
             raise ValueError(
                 f"unknown parameter '{name}' for agent '{agent.name}'{hint} "
                 f"(parameters: {', '.join(agent.parameter_names)})"
             )
     thetas = np.empty((n, len(order)))
     for k, name in enumerate(order):
+        name = agent.shared.get(name, name)
         if name in agent.fixed:
             thetas[:, k] = agent.fixed[name]
         elif name in given:

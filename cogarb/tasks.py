@@ -29,6 +29,8 @@ import numpy as np
 from cogarb._kernels.walks import reflected_walks
 
 SCHEDULES = ("shared", "per_participant")
+LOAD_MODES = ("blocks", "trials")
+EVENT_KINDS = ("transition_reversal", "reward_reset", "new_states")
 
 
 class TaskSpecError(ValueError):
@@ -70,6 +72,52 @@ class RewardDrift:
 
 
 @dataclass(frozen=True)
+class LoadSchedule:
+    """Which trials are performed under mental load (a concurrent task, Otto et al. 2013).
+
+    Attributes
+    ----------
+    mode : {"blocks", "trials"}
+        ``"blocks"``: alternating blocks of ``block_length`` trials, the first under
+        load if ``first == 1`` (Otto 2013 Exp. 1, single- vs dual-task blocks);
+        ``"trials"``: each trial independently under load with probability
+        ``p_load``, drawn per participant (Exp. 2 style).
+    block_length : int
+    first : {0, 1}
+    p_load : float
+    """
+
+    mode: str = "blocks"
+    block_length: int = 50
+    first: int = 0
+    p_load: float = 0.5
+
+
+@dataclass(frozen=True)
+class Event:
+    """A novelty event at the start of trial ``trial`` (1-based).
+
+    Kinds:
+
+    ``transition_reversal``
+        Common and rare transitions swap from this trial on (action a now
+        commonly leads to state 1 - a).
+    ``reward_reset``
+        The four reward probabilities jump to ``values`` (s0a0, s0a1, s1a0, s1a1)
+        or, if not given, to fresh uniform draws in [lower, upper]; they drift
+        on from there.
+    ``new_states``
+        The second stage is replaced by fresh states: agents start them with no
+        learned values (Q2 = 0) and no familiarity; their reward probabilities
+        are fresh uniform draws.
+    """
+
+    trial: int
+    kind: str
+    values: tuple[float, float, float, float] | None = None
+
+
+@dataclass(frozen=True)
 class Task:
     """A two-step task design.
 
@@ -81,6 +129,10 @@ class Task:
     p_common : float
         Probability of the common transition (action ``a`` leads to state ``a``).
     rewards : RewardDrift
+    load : LoadSchedule or None
+        Mental-load schedule; ``None`` for no load manipulation.
+    events : tuple of Event
+        Novelty events, in trial order.
     description : str
     source : pathlib.Path or None
         The TOML file the task was read from.
@@ -90,6 +142,8 @@ class Task:
     n_trials: int = 201
     p_common: float = 0.7
     rewards: RewardDrift = field(default_factory=RewardDrift)
+    load: LoadSchedule | None = None
+    events: tuple[Event, ...] = ()
     description: str = ""
     source: Path | None = None
 
@@ -131,14 +185,57 @@ def _check_task(task: Task, where: str) -> None:
             )
     if r.seed is not None and (not isinstance(r.seed, int) or r.seed < 0):
         raise _fail(where, "rewards.seed", f"must be a non-negative integer, got {r.seed!r}")
+    if task.load is not None:
+        _check_load(task.load, where)
+    previous = 0
+    for k, event in enumerate(task.events):
+        key = f"events[{k}]"
+        if event.kind not in EVENT_KINDS:
+            raise _fail(where, f"{key}.kind", f"must be one of {EVENT_KINDS}, got {event.kind!r}")
+        if not _is_int(event.trial) or not 2 <= event.trial <= task.n_trials:
+            raise _fail(
+                where, f"{key}.trial", f"must be an integer in [2, n_trials], got {event.trial!r}"
+            )
+        if event.trial <= previous:
+            raise _fail(where, f"{key}.trial", "events must be listed in increasing trial order")
+        previous = event.trial
+        if event.values is not None:
+            if event.kind != "reward_reset":
+                raise _fail(where, f"{key}.values", "only reward_reset events take values")
+            if len(event.values) != 4 or not all(
+                _is_number(x) and r.lower <= x <= r.upper for x in event.values
+            ):
+                raise _fail(
+                    where, f"{key}.values",
+                    f"must be 4 numbers in [{r.lower}, {r.upper}], got {event.values!r}",
+                )  # fmt: skip
+
+
+def _check_load(load: LoadSchedule, where: str) -> None:
+    if load.mode not in LOAD_MODES:
+        raise _fail(where, "load.mode", f"must be one of {LOAD_MODES}, got {load.mode!r}")
+    if not _is_int(load.block_length) or load.block_length < 1:
+        raise _fail(
+            where, "load.block_length", f"must be a positive integer, got {load.block_length!r}"
+        )
+    if load.first not in (0, 1) or isinstance(load.first, bool):
+        raise _fail(where, "load.first", f"must be 0 or 1, got {load.first!r}")
+    if not _is_number(load.p_load) or not 0.0 <= load.p_load <= 1.0:
+        raise _fail(where, "load.p_load", f"must be a probability in [0, 1], got {load.p_load!r}")
+
+
+def _is_int(x: object) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
 
 
 def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-_TOP_KEYS = {"name", "description", "n_trials", "p_common", "rewards"}
+_TOP_KEYS = {"name", "description", "n_trials", "p_common", "rewards", "load", "events"}
 _REWARD_KEYS = {"drift_sd", "lower", "upper", "schedule", "initial", "seed"}
+_LOAD_KEYS = {"mode", "block_length", "first", "p_load"}
+_EVENT_KEYS = {"trial", "kind", "values"}
 
 
 def _check_keys(table: dict, allowed: set[str], prefix: str, where: str) -> None:
@@ -161,6 +258,27 @@ def task_from_dict(spec: dict, source: Path | None = None) -> Task:
         if not isinstance(rewards_spec["initial"], list):
             raise _fail(where, "rewards.initial", "must be a list of 4 numbers")
         rewards_spec = {**rewards_spec, "initial": tuple(rewards_spec["initial"])}
+    load = None
+    if "load" in spec:
+        if not isinstance(spec["load"], dict):
+            raise _fail(where, "load", "must be a table")
+        _check_keys(spec["load"], _LOAD_KEYS, "load.", where)
+        load = LoadSchedule(**spec["load"])
+    events = []
+    raw_events = spec.get("events", [])
+    if not isinstance(raw_events, list):
+        raise _fail(where, "events", "must be an array of tables ([[events]])")
+    for k, event in enumerate(raw_events):
+        if not isinstance(event, dict):
+            raise _fail(where, f"events[{k}]", "must be a table")
+        _check_keys(event, _EVENT_KEYS, f"events[{k}].", where)
+        for required in ("trial", "kind"):
+            if required not in event:
+                raise _fail(where, f"events[{k}].{required}", "is required")
+        values = event.get("values")
+        if values is not None and not isinstance(values, list):
+            raise _fail(where, f"events[{k}].values", "must be a list of 4 numbers")
+        events.append(Event(event["trial"], event["kind"], tuple(values) if values else None))
     name = spec.get("name", source.stem if source else "task")
     if not isinstance(name, str):
         raise _fail(where, "name", f"must be a string, got {name!r}")
@@ -169,6 +287,8 @@ def task_from_dict(spec: dict, source: Path | None = None) -> Task:
         n_trials=spec.get("n_trials", 201),
         p_common=spec.get("p_common", 0.7),
         rewards=RewardDrift(**rewards_spec),
+        load=load,
+        events=tuple(events),
         description=spec.get("description", ""),
         source=source,
     )
@@ -249,5 +369,62 @@ def reward_schedules(task: Task, n_schedules: int, rng: np.random.Generator) -> 
         initial = np.tile(np.asarray(r.initial, dtype=float), (n_schedules, 1))
     steps = rng.standard_normal((n_schedules, task.n_trials - 1, 4)) * r.drift_sd
     out = np.empty((n_schedules, task.n_trials, 4))
-    reflected_walks(initial, steps, float(r.lower), float(r.upper), out)
+    # Events that reset reward probabilities split the walk into segments, each
+    # restarting from new values (drawn here, in event order, after the steps).
+    starts = [0] + [e.trial - 1 for e in task.events if e.kind in ("reward_reset", "new_states")]
+    ends = [*starts[1:], task.n_trials]
+    resets = [e for e in task.events if e.kind in ("reward_reset", "new_states")]
+    for k, (start, end) in enumerate(zip(starts, ends, strict=True)):
+        if k > 0:
+            event = resets[k - 1]
+            if event.values is not None:
+                initial = np.tile(np.asarray(event.values, dtype=float), (n_schedules, 1))
+            else:
+                initial = rng.uniform(r.lower, r.upper, size=(n_schedules, 4))
+        reflected_walks(
+            initial, steps[:, start : end - 1], float(r.lower), float(r.upper), out[:, start:end]
+        )
     return out.reshape(n_schedules, task.n_trials, 2, 2)
+
+
+def load_schedules(task: Task, n_participants: int, rng: np.random.Generator) -> np.ndarray:
+    """Load indicator per trial: int8 array (1 or n_participants, n_trials).
+
+    Block schedules are shared by all participants (one row); trial-wise
+    schedules are drawn per participant. A task without load gives one row of
+    zeros.
+    """
+    load = task.load
+    t = np.arange(task.n_trials)
+    if load is None:
+        return np.zeros((1, task.n_trials), dtype=np.int8)
+    if load.mode == "blocks":
+        block = (t // load.block_length) % 2
+        return ((block == 0) == (load.first == 1)).astype(np.int8)[None, :]
+    return (rng.random((n_participants, task.n_trials)) < load.p_load).astype(np.int8)
+
+
+def event_arrays(task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per-trial event indicators.
+
+    Returns
+    -------
+    reversed : bool array (n_trials,)
+        Whether the transition structure is swapped on each trial (action a
+        commonly leads to state 1 - a).
+    new_states : bool array (n_trials,)
+        True on the first trial of fresh second-stage states.
+    kinds : object array (n_trials,)
+        The event kind starting on each trial, or "" for none.
+    """
+    n = task.n_trials
+    flips = np.zeros(n, dtype=np.int64)
+    new_states = np.zeros(n, dtype=np.bool_)
+    kinds = np.full(n, "", dtype=object)
+    for event in task.events:
+        kinds[event.trial - 1] = event.kind
+        if event.kind == "transition_reversal":
+            flips[event.trial - 1] = 1
+        elif event.kind == "new_states":
+            new_states[event.trial - 1] = True
+    return (np.cumsum(flips) % 2).astype(np.bool_), new_states, kinds

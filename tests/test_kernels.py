@@ -5,8 +5,9 @@ import pytest
 import reference
 
 import cogarb
-from cogarb._kernels import hybrid, walks
-from cogarb.simulate import CHUNK
+from cogarb._kernels import walks
+from cogarb.simulate import CHUNK, KERNELS
+from cogarb.tasks import event_arrays, load_schedules, reward_schedules
 
 PARAMS = [
     {},  # Daw 2011 medians
@@ -16,29 +17,89 @@ PARAMS = [
 ]
 
 
-@pytest.mark.parametrize("agent", ["mf", "mb", "hybrid"])
-@pytest.mark.parametrize("params", PARAMS)
-def test_simulate_matches_reference(daw2011, agent, params):
+def rebuild_inputs(task, n, seed):
+    """The random inputs exactly as simulate() draws them (a single chunk)."""
+    rng = np.random.default_rng(seed)
+    load = load_schedules(task, n, rng)
+    if task.rewards.schedule == "shared":
+        schedules = np.repeat(reward_schedules(task, 1, rng), n, axis=0)
+    else:
+        schedules = reward_schedules(task, n, rng)
+    uniforms = rng.random((n, task.n_trials, 4))
+    load = np.repeat(load, n, axis=0) if load.shape[0] == 1 else load
+    reversed_, new_states, _ = event_arrays(task)
+    return load, schedules, uniforms, reversed_, new_states
+
+
+def check_against_reference(task, agent, params, n=3, seed=11):
     agent_spec = cogarb.get_agent(agent)
     params = {k: v for k, v in params.items() if k in agent_spec.parameter_names}
-    n, seed = 3, 11
-    sims = cogarb.simulate(daw2011, agent, params, n_participants=n, seed=seed, internals=True)
-
-    # Rebuild the random numbers exactly as simulate() draws them: shared schedule
-    # first, then the uniforms of the (single) chunk.
-    rng = np.random.default_rng(seed)
-    schedule = cogarb.tasks.reward_schedules(daw2011, 1, rng)[0]
-    uniforms = rng.random((n, daw2011.n_trials, 4))
+    sims = cogarb.simulate(task, agent, params, n_participants=n, seed=seed, internals=True)
+    load, schedules, uniforms, reversed_, new_states = rebuild_inputs(task, n, seed)
     full = {**agent_spec.defaults, **params, **agent_spec.fixed}
-    columns = [*"choice1 state2 choice2 reward common".split(), *hybrid.INTERNALS]
+    kernel = KERNELS[agent_spec.kernel]
+    columns = [*"choice1 state2 choice2 reward common".split(), *kernel.INTERNALS]
     for i, (_, got) in enumerate(sims.groupby("participant", observed=True)):
-        expected = reference.hybrid_simulate(
-            full, schedule.tolist(), daw2011.p_common, uniforms[i].tolist()
+        args = (
+            full,
+            schedules[i].tolist(),
+            task.p_common,
+            uniforms[i].tolist(),
+            load[i].tolist(),
+            reversed_.tolist(),
+            new_states.tolist(),
         )
+        if agent_spec.kernel == "arbitrator":
+            expected = reference.arbitrator_simulate(*args)
+        else:
+            expected = reference.hybrid_simulate(*args)
         for col in columns:
             want = np.array([row[col] for row in expected], dtype=float)
             have = got[col].to_numpy(dtype=float)
             np.testing.assert_allclose(have, want, rtol=0, atol=1e-10, err_msg=col)
+
+
+@pytest.mark.parametrize("agent", ["mf", "mb", "hybrid"])
+@pytest.mark.parametrize("params", PARAMS)
+def test_simulate_matches_reference(daw2011, agent, params):
+    check_against_reference(daw2011, agent, params)
+
+
+TASK_VARIANTS = [
+    "otto2013_load",
+    "otto2013_load_trialwise",
+    "novelty_reversal",
+    "novelty_new_states",
+    "novelty_reward_reset",
+]
+
+
+@pytest.mark.parametrize("task_name", TASK_VARIANTS)
+@pytest.mark.parametrize("agent", ["hybrid", "hybrid_load", "arbitrator"])
+def test_task_variants_match_reference(repo, task_name, agent):
+    task = cogarb.load_task(repo / "tasks" / f"{task_name}.toml")
+    check_against_reference(task, agent, {})
+
+
+ARBITRATOR_PARAMS = [
+    {
+        "eta_T": 0.5,
+        "eta_R": 0.3,
+        "A_mf_mb": 4.0,
+        "A_mb_mf": 0.5,
+        "kappa": 0.9,
+        "zeta": 2.0,
+        "cost": 5.0,
+        "w0": 0.1,
+    },
+    {"eta_T": 0.0, "eta_R": 0.0, "zeta": 0.0, "cost": 0.0},
+]
+
+
+@pytest.mark.parametrize("params", ARBITRATOR_PARAMS)
+def test_arbitrator_parameters_match_reference(repo, params):
+    task = cogarb.load_task(repo / "tasks" / "otto2013_load_trialwise.toml")
+    check_against_reference(task, "arbitrator", params)
 
 
 def test_reflected_walk_matches_reference():
@@ -75,12 +136,13 @@ def test_no_object_mode_fallback():
     """Every kernel compiled in nopython mode (an object-mode fallback would show here)."""
     import inspect
 
+    from cogarb._kernels import arbitrator as a
     from cogarb._kernels import hybrid as h
     from cogarb._kernels import walks as w
 
     dispatchers = [
         obj
-        for mod in (h, w)
+        for mod in (h, w, a)
         for _, obj in inspect.getmembers(mod)
         if hasattr(obj, "nopython_signatures")
     ]

@@ -1,7 +1,9 @@
 """Per-trial equations of the Daw et al. (2011) hybrid and the simulation loop.
 
 The model-free (w = 0) and model-based (w = 1) agents are the hybrid with w
-fixed, so one set of equations serves all three. The value state of one
+fixed, so one set of equations serves all three; ``hybrid_load`` (Otto et al.
+2013) uses ``w_load`` on trials under load and ``w_noload`` otherwise (the plain
+hybrid ties both to ``w``). The value state of one
 participant is a float64 array of length 6::
 
     state = [Q_MF(0), Q_MF(1), Q2(0,0), Q2(0,1), Q2(1,0), Q2(1,1)]
@@ -13,13 +15,17 @@ place these equations live: the simulator here and the likelihood kernels call t
 Equations (Daw et al. 2011, Neuron 69:1204, Supplemental Methods):
 
     Q_MB(a) = P(s_a | a) max_b Q2(s_a, b) + (1 - P(s_a | a)) max_b Q2(1 - s_a, b)
-    Q_net(a) = w Q_MB(a) + (1 - w) Q_MF(a)
+    Q_net(a) = w Q_MB(a) + (1 - w) Q_MF(a),   w = w_load if under load else w_noload
     P(a1 = a) ∝ exp(beta1 [Q_net(a) + p 1{a = previous a1}])
     P(a2 = b | s) ∝ exp(beta2 Q2(s, b))
     delta1 = Q2(s, a2) - Q_MF(a1)            (Q2 before its own update)
     delta2 = r - Q2(s, a2)
     Q_MF(a1) += alpha1 (delta1 + lambda delta2)
     Q2(s, a2) += alpha2 delta2
+
+The hybrid knows the instructed transition matrix and does not learn it: after a
+transition reversal its Q_MB is computed with the old one. On ``new_states``
+trials the second-stage values restart at 0 (fresh states).
 """
 
 import math
@@ -28,7 +34,7 @@ import numpy as np
 from numba import njit, prange
 
 # Order of the columns of the parameter matrix the kernels take.
-PARAMETER_ORDER = ("alpha1", "alpha2", "lambda", "beta1", "beta2", "p", "w")
+PARAMETER_ORDER = ("alpha1", "alpha2", "lambda", "beta1", "beta2", "p", "w_noload", "w_load")
 
 # Names of the per-trial internals written when ``record`` is true, in column order.
 INTERNALS = (
@@ -94,25 +100,27 @@ def td_update(state, choice1, state2, choice2, reward, alpha1, alpha2, lam):
 
 
 @njit(cache=True, error_model="numpy")
+def transition(choice1, is_common, reversed_):
+    """Second-stage state reached: the common destination of ``choice1`` is
+    ``choice1``, or ``1 - choice1`` while transitions are reversed."""
+    destination = 1 - choice1 if reversed_ else choice1
+    return destination if is_common else 1 - destination
+
+
+@njit(cache=True, error_model="numpy")
 def simulate_participant(
-    theta,
-    reward_prob,
-    p_common,
-    uniforms,
-    choice1,
-    state2,
-    choice2,
-    reward,
-    common,
-    internals,
-    record,
-):
+    theta, reward_prob, load, reversed_, new_states, p_common, uniforms,
+    choice1, state2, choice2, reward, common, internals, record,
+):  # fmt: skip
     """Simulate one participant of the hybrid agent.
 
     Parameters
     ----------
-    theta : float64 (7,) parameters in ``PARAMETER_ORDER``
+    theta : float64 (8,) parameters in ``PARAMETER_ORDER``
     reward_prob : float64 (n_trials, 2, 2) P(reward | state, action) per trial
+    load : int8 (n_trials,) 1 on trials under load
+    reversed_ : bool (n_trials,) transition structure swapped
+    new_states : bool (n_trials,) fresh second-stage states from this trial on
     p_common : float
     uniforms : float64 (n_trials, 4) U(0, 1) draws for choice 1, transition,
         choice 2 and reward; an event happens when its draw is below its probability
@@ -121,24 +129,26 @@ def simulate_participant(
     common : bool (n_trials,) output
     internals : float64 (n_trials, len(INTERNALS)) output, written if ``record``
     """
-    alpha1, alpha2, lam, beta1, beta2, p, w = (
+    alpha1, alpha2, lam, beta1, beta2, p = (
         theta[0],
         theta[1],
         theta[2],
         theta[3],
         theta[4],
         theta[5],
-        theta[6],
     )
     state = np.zeros(N_STATE)
     previous = -1
     for t in range(uniforms.shape[0]):
+        if new_states[t]:
+            state[2:] = 0.0
+        w = theta[7] if load[t] else theta[6]
         q_mb0 = model_based_value(state, 0, p_common)
         q_mb1 = model_based_value(state, 1, p_common)
         p1 = logistic(stage1_logit(state[0], state[1], q_mb0, q_mb1, w, beta1, p, previous))
         a1 = 1 if uniforms[t, 0] < p1 else 0
         is_common = uniforms[t, 1] < p_common
-        s2 = a1 if is_common else 1 - a1
+        s2 = transition(a1, is_common, reversed_[t])
         p2 = logistic(stage2_logit(state, s2, beta2))
         a2 = 1 if uniforms[t, 2] < p2 else 0
         r = 1.0 if uniforms[t, 3] < reward_prob[t, s2, a2] else 0.0
@@ -166,36 +176,19 @@ def simulate_participant(
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def simulate_cohort(
-    thetas,
-    reward_prob,
-    schedule_index,
-    p_common,
-    uniforms,
-    choice1,
-    state2,
-    choice2,
-    reward,
-    common,
-    internals,
-    record,
-):
+    thetas, reward_prob, schedule_index, load, load_index, reversed_, new_states,
+    p_common, uniforms, choice1, state2, choice2, reward, common, internals, record,
+):  # fmt: skip
     """Simulate ``thetas.shape[0]`` participants in parallel.
 
-    ``reward_prob[schedule_index[i]]`` is participant ``i``'s reward schedule; all
-    per-trial outputs have a leading participant axis. Every random number comes
-    in ``uniforms`` so the result does not depend on the number of threads.
+    ``reward_prob[schedule_index[i]]`` is participant ``i``'s reward schedule and
+    ``load[load_index[i]]`` their load schedule; all per-trial outputs have a
+    leading participant axis. Every random number comes in ``uniforms`` so the
+    result does not depend on the number of threads.
     """
     for i in prange(thetas.shape[0]):
         simulate_participant(
-            thetas[i],
-            reward_prob[schedule_index[i]],
-            p_common,
-            uniforms[i],
-            choice1[i],
-            state2[i],
-            choice2[i],
-            reward[i],
-            common[i],
-            internals[i],
-            record,
-        )
+            thetas[i], reward_prob[schedule_index[i]], load[load_index[i]], reversed_,
+            new_states, p_common, uniforms[i],
+            choice1[i], state2[i], choice2[i], reward[i], common[i], internals[i], record,
+        )  # fmt: skip
