@@ -15,6 +15,10 @@ reward        float, NaN if missed      reward (0/1, or points)
 common        boolean, <NA> if none     whether the transition was the common one
 ============  ========================  =============================================
 
+``transitions_reversed`` (boolean, optional) marks trials on which the
+transition structure is swapped (action a commonly leads to state 1 - a); the
+consistency check of ``state2`` with ``choice1`` and ``common`` honours it.
+
 Optional columns (``load``, ``stakes``, ``rt1``, ``rt2``, ``p_reward_*``, simulator
 internals, participant covariates) are kept as they are. :func:`validate_trials`
 adds a boolean ``missed`` column: true when the first- or second-stage choice is
@@ -192,6 +196,10 @@ def validate_trials(trials: pd.DataFrame, source: str | os.PathLike | None = Non
     out["reward"] = reward
     out["common"] = _to_boolean(trials["common"], "common", name)
 
+    if "transitions_reversed" in trials.columns:
+        out["transitions_reversed"] = _to_boolean(
+            trials["transitions_reversed"], "transitions_reversed", name
+        ).fillna(False)
     _check_order(out, name)
     _check_consistency(out, trials, reward_missing, name)
     c1, s2, c2 = (out[c].isna().to_numpy() for c in BINARY_COLUMNS)
@@ -221,6 +229,11 @@ def _check_consistency(out: pd.DataFrame, raw: pd.DataFrame, reward_missing, nam
     s2 = out["state2"].to_numpy(dtype=float, na_value=np.nan)
     c2 = out["choice2"].to_numpy(dtype=float, na_value=np.nan)
     common = out["common"].to_numpy(dtype=float, na_value=np.nan)
+    if "transitions_reversed" in out.columns:  # action a commonly leads to 1 - a
+        reversed_ = out["transitions_reversed"].to_numpy(dtype=bool)
+        destination = np.where(reversed_, 1 - c1, c1)
+    else:
+        destination = c1
     checks = [
         (np.isnan(c1) & ~np.isnan(s2), "state2", "is given but choice1 is missed"),
         (~np.isnan(c1) & np.isnan(s2), "state2", "is missing although choice1 was made"),
@@ -232,7 +245,7 @@ def _check_consistency(out: pd.DataFrame, raw: pd.DataFrame, reward_missing, nam
         ),
         (~np.isnan(s2) & np.isnan(common), "common", "is missing although a transition happened"),
         (
-            ~np.isnan(s2) & ~np.isnan(common) & ((s2 == c1) != (common == 1)),
+            ~np.isnan(s2) & ~np.isnan(common) & ((s2 == destination) != (common == 1)),
             "state2",
             "is inconsistent with choice1 and common "
             "(state s is the common destination of action s)",
