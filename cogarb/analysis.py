@@ -298,7 +298,7 @@ def stay_regression(trials: pd.DataFrame, by: str | list[str] | None = "auto") -
     keys = [*conditions] if conditions else ["_all"]
     pooled_wide = _coefficients(_cell_counts(pairs, keys), keys)
     rows = []
-    for _, row in pooled_wide.iterrows():
+    for row in pooled_wide.to_dict("records"):
         for term in TERMS:
             est, se = row[term], row[f"se_{term}"]
             rows.append(
@@ -314,3 +314,31 @@ def stay_regression(trials: pd.DataFrame, by: str | list[str] | None = "auto") -
             )
     participants = per[["participant", *conditions, *TERMS]]
     return StayRegression(participants, group, pd.DataFrame(rows), tuple(conditions))
+
+
+def weight_timecourse(trials: pd.DataFrame, column: str = "w") -> pd.DataFrame:
+    """Mean of a per-trial internal (default the weight ``w``) over participants, by trial.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Simulated trials with ``internals=True``.
+    column : str
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``trial``, ``n_participants``, ``mean``, ``ci_low``, ``ci_high``
+        (95% t-interval over participants) and, if present, ``event``.
+    """
+    if column not in trials.columns:
+        raise KeyError(f"column '{column}' not in trials (simulate with internals=True)")
+    grouped = trials.groupby("trial")[column]
+    n = grouped.count()
+    mean = grouped.mean()
+    half = stats.t.ppf(0.975, np.maximum(n - 1, 1)) * grouped.std(ddof=1) / np.sqrt(n)
+    out = pd.DataFrame({"n_participants": n, "mean": mean, "ci_low": mean - half,
+                        "ci_high": mean + half}).reset_index()  # fmt: skip
+    if "event" in trials.columns:
+        out["event"] = trials.groupby("trial")["event"].first().to_numpy()
+    return out

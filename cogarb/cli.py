@@ -177,8 +177,42 @@ def cmd_demo(args) -> int:
     _atomic_write_text(out / "stay_regression.csv", pd.concat(regressions).to_csv(index=False))
     fig = stay_probability_figure(stays, title="Simulated stay probabilities, Daw 2011 task")
     _save_figure(fig, out / "stay_probabilities")
-    print(f"\nwrote trials, stay tables and figure stay_probabilities.png/.pdf to {out}/")
+    _demo_arbitrator(out, args.participants, args.seed)
+    print(f"\nwrote trials, tables and figures (.png/.pdf) to {out}/")
     return 0
+
+
+def _demo_arbitrator(out: Path, n: int, seed: int) -> None:
+    """The arbitrator under load (Otto 2013 design) and around novelty events."""
+    import pandas as pd
+
+    from cogarb.analysis import weight_timecourse
+    from cogarb.plots import stay_probability_figure, weight_timecourse_figure
+
+    loaded = cogarb.simulate("otto2013_load", "arbitrator", {}, n_participants=n, seed=seed,
+                             internals=True)  # fmt: skip
+    cogarb.write_trials(loaded, out / "trials_arbitrator_load.csv.gz")
+    w_by_load = loaded.groupby("load")["w"].mean()
+    print(f"\n== arbitrator under load (otto2013_load): mean w without load "
+          f"{w_by_load.loc[0]:.3f}, under load {w_by_load.loc[1]:.3f}")  # fmt: skip
+    stay = cogarb.stay_probabilities(loaded)
+    print(stay)
+    fig = stay_probability_figure({"arbitrator": stay}, title="Arbitrator: single vs dual task")
+    _save_figure(fig, out / "arbitrator_load_stay")
+    courses = {}
+    for name, label in (("novelty_reversal", "transition reversal"),
+                        ("novelty_reward_reset", "reward reset"),
+                        ("novelty_new_states", "new states")):  # fmt: skip
+        trials = cogarb.simulate(name, "arbitrator", {}, n_participants=n, seed=seed,
+                                 internals=True)  # fmt: skip
+        courses[label] = weight_timecourse(trials)
+        mean_w = courses[label].set_index("trial")["mean"]
+        print(f"== arbitrator, {label} at trial 101: mean w over trials 91-100 "
+              f"{mean_w.loc[91:100].mean():.3f}, peak in 102-111 {mean_w.loc[102:111].max():.3f}, "
+              f"trials 161-190 {mean_w.loc[161:190].mean():.3f}")  # fmt: skip
+    table = pd.concat([c.assign(variant=k) for k, c in courses.items()])
+    _atomic_write_text(out / "arbitrator_novelty_w.csv", table.to_csv(index=False))
+    _save_figure(weight_timecourse_figure(courses), out / "arbitrator_novelty_w")
 
 
 COMMANDS = {"simulate": cmd_simulate, "stay": cmd_stay, "demo": cmd_demo}

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
+import pandas as pd
 import seaborn as sns
 from matplotlib.figure import Figure
 
@@ -81,4 +82,37 @@ def stay_probability_figure(
     axes[-1].legend(title="transition", frameon=False, loc="upper right")
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def weight_timecourse_figure(
+    courses: Mapping[str, pd.DataFrame], ylabel: str = "weight on direct control w"
+) -> Figure:
+    """Mean ``w`` by trial with its 95% band, one line per entry; events marked.
+
+    Parameters
+    ----------
+    courses : mapping of label -> DataFrame
+        Outputs of :func:`cogarb.analysis.weight_timecourse`.
+    ylabel : str
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(7, 3.2), layout="constrained")
+    ax = fig.subplots()
+    for k, (label, course) in enumerate(courses.items()):
+        colour = PALETTE[k % len(PALETTE)]
+        ax.plot(course["trial"], course["mean"], color=colour, label=label, lw=1.5)
+        ax.fill_between(course["trial"], course["ci_low"], course["ci_high"], color=colour,
+                        alpha=0.25, lw=0)  # fmt: skip
+        if "event" in course.columns:
+            for trial in course.loc[course["event"] != "", "trial"]:
+                ax.axvline(trial, color=colour, ls=":", lw=1)
+    ax.set_xlabel("trial")
+    ax.set_ylabel(ylabel)
+    ax.set_ylim(0, 1)
+    ax.legend(frameon=False, fontsize="small")
+    sns.despine(ax=ax)
     return fig

@@ -25,3 +25,20 @@ def test_condition_levels_get_panels(daw2011):
     sims["load"] = (sims["trial"] > 100).astype(int)
     fig = stay_probability_figure(cogarb.stay_probabilities(sims))
     assert [ax.get_title() for ax in fig.get_axes()] == ["load=0", "load=1"]
+
+
+def test_weight_timecourse_figure(repo):
+    from cogarb.analysis import weight_timecourse
+    from cogarb.plots import weight_timecourse_figure
+
+    task = cogarb.load_task(repo / "tasks" / "novelty_reversal.toml")
+    sims = cogarb.simulate(task, "arbitrator", {}, n_participants=5, internals=True)
+    course = weight_timecourse(sims)
+    assert len(course) == task.n_trials and set(course.loc[course["event"] != "", "trial"]) == {
+        101,
+        201,
+    }
+    fig = weight_timecourse_figure({"reversal": course})
+    ax = fig.get_axes()[0]
+    assert ax.get_xlabel() == "trial" and "w" in ax.get_ylabel()
+    assert len(ax.lines) == 3  # the mean and two event markers

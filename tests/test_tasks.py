@@ -100,3 +100,51 @@ def test_common_transition_frequency(daw2011):
     assert abs(sims["common"].mean() - 0.70) < 0.005
     # the transition follows the first-stage choice: state s is action s's common destination
     assert ((sims["state2"] == sims["choice1"]) == sims["common"]).all()
+
+
+def test_load_and_event_tasks(repo):
+    load = cogarb.load_task(repo / "tasks" / "otto2013_load.toml")
+    assert load.load.mode == "blocks" and load.load.block_length == 50
+    trialwise = cogarb.load_task(repo / "tasks" / "otto2013_load_trialwise.toml")
+    sims = cogarb.simulate(trialwise, "hybrid", {}, n_participants=100, seed=0)
+    # 20,000 Bernoulli(0.5) draws: SD of the mean 0.0035; tolerance 0.02 is > 5 SD
+    assert abs(sims["load"].mean() - 0.5) < 0.02
+    blocks = cogarb.simulate(load, "hybrid", {}, n_participants=2)
+    first = blocks[blocks["participant"] == "p1"]
+    assert first["load"].tolist() == [0] * 50 + [1] * 50 + [0] * 50 + [1] * 50
+    reset = cogarb.load_task(repo / "tasks" / "novelty_reward_reset.toml")
+    sims = cogarb.simulate(reset, "mf", {}, n_participants=1)
+    assert sims.loc[99, "p_reward_00"] == 0.8 and sims.loc[100, "p_reward_00"] == 0.2
+
+
+@pytest.mark.parametrize(
+    ("body", "key"),
+    [
+        ("[load]\nmode = 'sometimes'\n", "'load.mode'"),
+        ("[load]\nblock = 5\n", "'load.block'"),
+        ("[load]\np_load = 2\n", "'load.p_load'"),
+        ("[[events]]\ntrial = 10\nkind = 'earthquake'\n", "'events[0].kind'"),
+        ("[[events]]\ntrial = 1000\nkind = 'new_states'\n", "'events[0].trial'"),
+        ("[[events]]\nkind = 'new_states'\n", "'events[0].trial'"),
+        (
+            "[[events]]\ntrial = 50\nkind = 'new_states'\n[[events]]\ntrial = 20\n"
+            "kind = 'new_states'\n",
+            "'events[1].trial'",
+        ),
+        (
+            "[[events]]\ntrial = 50\nkind = 'new_states'\nvalues = [0.5, 0.5, 0.5, 0.5]\n",
+            "'events[0].values'",
+        ),
+        (
+            "[[events]]\ntrial = 50\nkind = 'reward_reset'\nvalues = [0.9, 0.5, 0.5, 0.5]\n",
+            "'events[0].values'",
+        ),
+        ("[[events]]\ntrial = 50\nkind = 'new_states'\ncolour = 'red'\n", "'events[0].colour'"),
+    ],
+)
+def test_bad_load_and_event_keys(tmp_path, body, key):
+    path = tmp_path / "bad.toml"
+    path.write_text(body)
+    with pytest.raises(cogarb.TaskSpecError) as err:
+        cogarb.load_task(path)
+    assert key in str(err.value) and str(path) in str(err.value)
