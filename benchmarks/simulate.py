@@ -68,10 +68,13 @@ def main() -> None:
     reward, common = np.empty((n, n_trials)), np.empty((n, n_trials), dtype=np.bool_)
     internals = np.empty((n, 0, 0))
     index = np.zeros(n, dtype=np.int64)
+    no_load = np.zeros((1, n_trials), dtype=np.int8)
+    no_events = np.zeros(n_trials, dtype=np.bool_)
 
     def kernel():
-        hybrid.simulate_cohort(thetas, schedule, index, task.p_common, uniforms, *outs,
-                               reward, common, internals, False)  # fmt: skip
+        hybrid.simulate_cohort(thetas, schedule, index, no_load, index, no_events, no_events,
+                               task.p_common, uniforms, *outs, reward, common, internals,
+                               False)  # fmt: skip
 
     kernel_rate = {}
     for threads in (1, all_threads):

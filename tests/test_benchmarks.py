@@ -1,0 +1,21 @@
+"""The benchmark scripts run (tiny sizes) and print the JSON fields we quote."""
+
+import json
+import subprocess
+import sys
+
+
+def test_simulate_benchmark_runs(repo):
+    result = subprocess.run(
+        [sys.executable, str(repo / "benchmarks" / "simulate.py"), "--participants", "200",
+         "--python-participants", "5", "--repeats", "1"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    figures = json.loads(result.stdout)
+    for key in (
+        "end_to_end_trials_per_s_1_thread",
+        "kernel_trials_per_s_1_thread",
+        "plain_python_trials_per_s",
+        "ratio_kernel_1_thread_vs_python",
+    ):
+        assert figures[key] > 0, key
