@@ -37,15 +37,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from cogarb._kernels.hybrid import (
-    N_STATE,
-    logistic,
-    model_based_value,
-    stage1_logit,
-    stage2_logit,
-    td_update,
-    transition,
-)
+from cogarb._kernels.hybrid import N_STATE, logistic, play_trial, td_update
 
 PARAMETER_ORDER = (
     "alpha1", "alpha2", "lambda", "beta1", "beta2", "p",
@@ -118,30 +110,12 @@ def simulate_participant(
             chi_mf, chi_mb, novelty, load[t], a_mf_mb, a_mb_mf, b_mf_mb, b_mb_mf, zeta, cost
         )
         w, w_star = weight_step(w, rate_mf_mb, rate_mb_mf)
-        q_mb0 = model_based_value(state, 0, t_common[0])
-        q_mb1 = model_based_value(state, 1, t_common[1])
-        p1 = logistic(stage1_logit(state[0], state[1], q_mb0, q_mb1, w, beta1, p, previous))
-        a1 = 1 if uniforms[t, 0] < p1 else 0
-        is_common = uniforms[t, 1] < p_common
-        s2 = transition(a1, is_common, reversed_[t])
-        p2 = logistic(stage2_logit(state, s2, beta2))
-        a2 = 1 if uniforms[t, 2] < p2 else 0
-        r = 1.0 if uniforms[t, 3] < reward_prob[t, s2, a2] else 0.0
-        choice1[t] = a1
-        state2[t] = s2
-        choice2[t] = a2
-        reward[t] = r
-        common[t] = is_common
+        a1, s2, a2, r = play_trial(
+            state, t_common[0], t_common[1], w, beta1, beta2, p, previous, reversed_[t],
+            p_common, uniforms[t], reward_prob[t], t, choice1, state2, choice2, reward, common,
+            internals, record,
+        )  # fmt: skip
         if record:
-            internals[t, 0] = state[0]
-            internals[t, 1] = state[1]
-            internals[t, 2] = q_mb0
-            internals[t, 3] = q_mb1
-            for j in range(4):
-                internals[t, 4 + j] = state[2 + j]
-            internals[t, 8] = w
-            internals[t, 9] = p1 if a1 == 1 else 1.0 - p1
-            internals[t, 10] = p2 if a2 == 1 else 1.0 - p2
             internals[t, 13] = w_star
             internals[t, 14] = chi_mb
             internals[t, 15] = chi_mf

@@ -108,6 +108,47 @@ def transition(choice1, is_common, reversed_):
 
 
 @njit(cache=True, error_model="numpy")
+def play_trial(
+    state, t_common0, t_common1, w, beta1, beta2, p, previous, reversed_t, p_common,
+    u, reward_prob_t, t, choice1, state2, choice2, reward, common, internals, record,
+):  # fmt: skip
+    """Choose, transit and get rewarded on trial ``t``; write the outputs.
+
+    ``t_common0``/``t_common1`` are the probabilities, as the agent believes them,
+    that action 0/1 leads to its own state (the instructed ``p_common`` for the
+    hybrid, the learned transition model for the arbitrator); ``p_common`` is the
+    task's. ``u`` holds the trial's four uniform draws. With ``record``, writes
+    internals columns 0-10 (values before the choice, ``w``, choice
+    probabilities). Returns (choice1, state2, choice2, reward).
+    """
+    q_mb0 = model_based_value(state, 0, t_common0)
+    q_mb1 = model_based_value(state, 1, t_common1)
+    p1 = logistic(stage1_logit(state[0], state[1], q_mb0, q_mb1, w, beta1, p, previous))
+    a1 = 1 if u[0] < p1 else 0
+    is_common = u[1] < p_common
+    s2 = transition(a1, is_common, reversed_t)
+    p2 = logistic(stage2_logit(state, s2, beta2))
+    a2 = 1 if u[2] < p2 else 0
+    r = 1.0 if u[3] < reward_prob_t[s2, a2] else 0.0
+    choice1[t] = a1
+    state2[t] = s2
+    choice2[t] = a2
+    reward[t] = r
+    common[t] = is_common
+    if record:
+        internals[t, 0] = state[0]
+        internals[t, 1] = state[1]
+        internals[t, 2] = q_mb0
+        internals[t, 3] = q_mb1
+        for j in range(4):
+            internals[t, 4 + j] = state[2 + j]
+        internals[t, 8] = w
+        internals[t, 9] = p1 if a1 == 1 else 1.0 - p1
+        internals[t, 10] = p2 if a2 == 1 else 1.0 - p2
+    return a1, s2, a2, r
+
+
+@njit(cache=True, error_model="numpy")
 def simulate_participant(
     theta, reward_prob, load, reversed_, new_states, p_common, uniforms,
     choice1, state2, choice2, reward, common, internals, record,
@@ -143,30 +184,11 @@ def simulate_participant(
         if new_states[t]:
             state[2:] = 0.0
         w = theta[7] if load[t] else theta[6]
-        q_mb0 = model_based_value(state, 0, p_common)
-        q_mb1 = model_based_value(state, 1, p_common)
-        p1 = logistic(stage1_logit(state[0], state[1], q_mb0, q_mb1, w, beta1, p, previous))
-        a1 = 1 if uniforms[t, 0] < p1 else 0
-        is_common = uniforms[t, 1] < p_common
-        s2 = transition(a1, is_common, reversed_[t])
-        p2 = logistic(stage2_logit(state, s2, beta2))
-        a2 = 1 if uniforms[t, 2] < p2 else 0
-        r = 1.0 if uniforms[t, 3] < reward_prob[t, s2, a2] else 0.0
-        choice1[t] = a1
-        state2[t] = s2
-        choice2[t] = a2
-        reward[t] = r
-        common[t] = is_common
-        if record:
-            internals[t, 0] = state[0]
-            internals[t, 1] = state[1]
-            internals[t, 2] = q_mb0
-            internals[t, 3] = q_mb1
-            for j in range(4):
-                internals[t, 4 + j] = state[2 + j]
-            internals[t, 8] = w
-            internals[t, 9] = p1 if a1 == 1 else 1.0 - p1
-            internals[t, 10] = p2 if a2 == 1 else 1.0 - p2
+        a1, s2, a2, r = play_trial(
+            state, p_common, p_common, w, beta1, beta2, p, previous, reversed_[t], p_common,
+            uniforms[t], reward_prob[t], t, choice1, state2, choice2, reward, common,
+            internals, record,
+        )  # fmt: skip
         d1, d2 = td_update(state, a1, s2, a2, r, alpha1, alpha2, lam)
         if record:
             internals[t, 11] = d1
