@@ -7,14 +7,13 @@ Errors in user input (bad trial files, task files or parameters) print one line
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
 import cogarb
+from cogarb._atomic import atomic_path
 from cogarb.data import TrialDataError
 from cogarb.tasks import TaskSpecError
 
@@ -104,20 +103,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-    os.replace(tmp, path)
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
 
 
 def _save_figure(fig, path: Path) -> None:
     for suffix in (".png", ".pdf"):
-        target = path.with_suffix(suffix)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=suffix)
-        os.close(fd)
-        fig.savefig(tmp, dpi=150)
-        os.replace(tmp, target)
+        with atomic_path(path.with_suffix(suffix)) as tmp:
+            fig.savefig(tmp, dpi=150)
 
 
 def cmd_simulate(args) -> int:

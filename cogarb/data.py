@@ -29,11 +29,12 @@ explicitly.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from cogarb._atomic import atomic_path
 
 REQUIRED_COLUMNS = ("participant", "trial", "choice1", "state2", "choice2", "reward", "common")
 BINARY_COLUMNS = ("choice1", "state2", "choice2")
@@ -323,17 +324,10 @@ def write_trials(trials: pd.DataFrame, path: str | os.PathLike) -> Path:
     suffix = _suffixes(path)
     if not (suffix.endswith(".parquet") or ".csv" in suffix):
         raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz or .parquet)")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         if suffix.endswith(".parquet"):
             trials.to_parquet(tmp, index=False)
         else:
             compression = "gzip" if suffix.endswith(".gz") else None
             trials.to_csv(tmp, index=False, compression=compression)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
     return path

@@ -116,7 +116,7 @@ def test_demo_writes_tables_and_figure(tmp_path):
         "trials_hybrid.csv.gz",
     ):
         assert (out / name).stat().st_size > 0, name
-    assert not list(out.glob(".*.tmp"))
+    assert not list(out.glob(".*"))  # no temporary file left behind
 
 
 def test_console_script_runs(tmp_path):

@@ -98,3 +98,16 @@ def test_unknown_file_type(tmp_path, sims):
         cogarb.write_trials(sims, tmp_path / "t.xlsx")
     with pytest.raises(FileNotFoundError):
         cogarb.read_trials(tmp_path / "nope.csv")
+
+
+def test_interrupted_write_leaves_old_file_and_no_temporary(tmp_path, sims):
+    from cogarb._atomic import atomic_path
+
+    path = cogarb.write_trials(sims, tmp_path / "t.csv")
+    before = path.read_bytes()
+    with pytest.raises(RuntimeError, match="interrupted"), atomic_path(path) as tmp:
+        with open(tmp, "w") as f:
+            f.write("partial")
+        raise RuntimeError("interrupted")
+    assert path.read_bytes() == before
+    assert list(tmp_path.iterdir()) == [path]
