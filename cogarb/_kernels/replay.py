@@ -1,0 +1,50 @@
+"""Simulate agents on an observed task schedule: posterior predictive draws.
+
+Each simulated participant faces the observed participant's reward probabilities,
+load/condition levels, transition reversals and new-state events, trial by trial,
+over the same flat ragged arrays the likelihood uses.
+"""
+
+import numpy as np
+from numba import njit, prange
+
+from cogarb._kernels import arbitrator, hybrid
+from cogarb._kernels.loglik import HYBRID
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def replay_draws(
+    kind, thetas, offsets, reward_prob, condition, reversed_, new_states, p_common,
+    uniforms, choice1, state2, choice2, reward, common,
+):  # fmt: skip
+    """Simulate every participant once per draw.
+
+    Parameters
+    ----------
+    kind : int, ``loglik.HYBRID`` or ``loglik.ARBITRATOR``
+    thetas : float64 (n_draws, n_participants, P) kernel parameters
+    offsets : int64 (n_participants + 1,)
+    reward_prob : float64 (n_trials, 2, 2)
+    condition : int8 (n_trials,) load level
+    reversed_, new_states : bool (n_trials,)
+    p_common : float
+    uniforms : float64 (n_draws, n_trials, 4)
+    choice1, state2, choice2 : int8 (n_draws, n_trials) outputs
+    reward : float64 (n_draws, n_trials) output
+    common : bool (n_draws, n_trials) output
+    """
+    n_draws, n_participants = thetas.shape[0], thetas.shape[1]
+    for d in prange(n_draws):
+        internals = np.empty((1, 1))
+        for i in range(n_participants):
+            lo, hi = offsets[i], offsets[i + 1]
+            args = (
+                thetas[d, i], reward_prob[lo:hi], condition[lo:hi], reversed_[lo:hi],
+                new_states[lo:hi], p_common, uniforms[d, lo:hi], choice1[d, lo:hi],
+                state2[d, lo:hi], choice2[d, lo:hi], reward[d, lo:hi], common[d, lo:hi],
+                internals, False,
+            )  # fmt: skip
+            if kind == HYBRID:
+                hybrid.simulate_participant(*args)
+            else:
+                arbitrator.simulate_participant(*args)
