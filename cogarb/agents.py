@@ -29,6 +29,10 @@ from cogarb._kernels import hybrid as _hybrid
 TRANSFORMS = ("logit", "log", "identity")
 
 
+class UnknownParameterError(KeyError, ValueError):
+    """A parameter name the agent does not have (a ``KeyError`` and a ``ValueError``)."""
+
+
 @dataclass(frozen=True)
 class Parameter:
     """One free parameter of an agent.
@@ -92,7 +96,7 @@ class Agent:
         for p in self.parameters:
             if p.name == name:
                 return p
-        raise KeyError(
+        raise UnknownParameterError(
             f"agent '{self.name}' has no parameter '{name}' "
             f"(parameters: {', '.join(self.parameter_names)})"
         )

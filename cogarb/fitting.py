@@ -1,0 +1,335 @@
+"""Fit hierarchical models with nutpie and return complete ArviZ output.
+
+:func:`fit` builds the model (:func:`cogarb.build_model`), compiles it with
+nutpie's numba backend (cached in-process: a second fit of the same agent and
+model structure on a cohort of the same size only swaps the data), samples with
+a progress bar, then adds
+
+* ``log_likelihood["trial"]``: ℓ_t per posterior draw for every non-missed trial
+  (dim ``obs``, with ``participant`` and ``trial`` coordinates), computed by the
+  likelihood kernels after sampling;
+* ``observed_data``: the observed choices, states and rewards of those trials;
+* ``posterior_predictive`` on request: choices simulated by the numba simulator on
+  the observed task schedule (rewards probabilities, load, reversals, events);
+
+and warns, with advice, when R-hat > 1.01, bulk ESS < 400 or there are divergences.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from cogarb.agents import get_agent
+from cogarb.likelihood import KINDS, TrialArrays, kernel_thetas, per_trial_loglik
+
+RHAT_MAX = 1.01  # Vehtari et al. (2021)
+ESS_MIN = 400  # Vehtari et al. (2021): 100 per chain for 4 chains
+
+_COMPILED: dict = {}
+
+
+class SamplingWarning(UserWarning):
+    """The sampler's diagnostics suggest the posterior is not to be trusted yet."""
+
+
+def _arviz():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # arviz's refactor notice on import
+        import arviz
+
+    return arviz
+
+
+def _compile(model, key):
+    import nutpie
+
+    names = [v.name for v in model.free_RVs] + [v.name for v in model.deterministics]
+    if key in _COMPILED:
+        cached = _COMPILED[key]
+        data = {name: value.get_value() for name, value in _shared_data(model).items()}
+        compiled = cached.with_data(**data)
+    else:
+        compiled = nutpie.compile_pymc_model(model, var_names=names)
+        _COMPILED[key] = compiled
+    coords = {**compiled.coords}
+    for name, values in model.coords.items():
+        coords[name] = pd.Index(values)
+    return dataclasses.replace(compiled, _coords=coords)  # this cohort's ids
+
+
+def _shared_data(model) -> dict:
+    from pytensor.compile.sharedvalue import SharedVariable
+
+    return {v.name: v for v in model.named_vars.values() if isinstance(v, SharedVariable)}
+
+
+def _cache_key(model, agent: str) -> tuple:
+    info = model.cogarb
+    return (
+        agent,
+        info["condition"],
+        tuple(sorted((k, tuple(v)) for k, v in info["covariates"].items())),
+        tuple(sorted((k, tuple(sorted(v.items()))) for k, v in info["priors"].items())),
+        info["data"].n_participants,
+        info["data"].p_common,
+    )
+
+
+def fit(
+    trials: pd.DataFrame,
+    agent: str = "hybrid",
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 4,
+    seed: int = 0,
+    posterior_predictive: bool | int = False,
+    log_likelihood: bool = True,
+    progress: bool = True,
+    cores: int | None = None,
+    sampler_options: Mapping | None = None,
+    **model_options,
+):
+    """Sample the hierarchical model of ``agent`` on ``trials`` with nutpie.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Trials in the tidy schema.
+    agent : str
+        ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"`` or ``"arbitrator"``.
+    draws, tune, chains : int
+        Posterior draws and tuning steps per chain, and the number of chains.
+    seed : int
+        Seeds the sampler and the posterior predictive simulation.
+    posterior_predictive : bool or int
+        Add simulated choices: ``True`` for one simulated data set per draw, an
+        integer for that many draws (spread evenly over the chains).
+    log_likelihood : bool
+        Add the trial-level log-likelihood (needed by :func:`cogarb.compare`).
+    progress : bool
+        Show nutpie's progress bar.
+    cores : int, optional
+        Chains run in parallel on this many threads (default: all CPUs).
+    sampler_options : dict, optional
+        Extra keyword arguments of :func:`nutpie.sample`, e.g.
+        ``{"low_rank_modified_mass_matrix": True}`` (fewer leapfrog steps per draw on
+        correlated posteriors) or ``{"target_accept": 0.9}`` (fewer divergences).
+    **model_options
+        ``conditions``, ``covariates``, ``priors``, ``p_common``: see
+        :func:`cogarb.build_model`.
+
+    Returns
+    -------
+    arviz.InferenceData
+        Groups ``posterior``, ``sample_stats``, ``observed_data``,
+        ``log_likelihood`` (unless disabled), ``posterior_predictive`` (on request).
+        ``attrs`` record the agent and model options.
+    """
+    import nutpie
+
+    from cogarb.hierarchical import build_model
+
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    agent = get_agent(agent).name
+    model = build_model(trials, agent, **model_options)
+    compiled = _compile(model, _cache_key(model, agent))
+    idata = nutpie.sample(
+        compiled,
+        draws=draws,
+        tune=tune,
+        chains=chains,
+        seed=seed,
+        cores=cores or min(chains, os.cpu_count() or 1),
+        progress_bar=progress,
+        **dict(sampler_options or {}),
+    )
+    # nutpie also stores the unconstrained copies (``*_log__``) of bounded variables
+    unconstrained = [v for v in idata.posterior.data_vars if v.endswith("__")]
+    idata.posterior = idata.posterior.drop_vars(unconstrained)
+    info = model.cogarb
+    data: TrialArrays = info["data"]
+    _add_observed(idata, data)
+    if log_likelihood:
+        _add_log_likelihood(idata, agent, data, info["condition"])
+    if posterior_predictive:
+        n = None if posterior_predictive is True else int(posterior_predictive)
+        add_posterior_predictive(idata, agent, data, info["condition"], n, seed)
+    idata.posterior.attrs.update(_attrs(agent, info))
+    warn_on_diagnostics(idata)
+    return idata
+
+
+def _attrs(agent: str, info: Mapping) -> dict:
+    from cogarb import __version__
+
+    condition = info["condition"]
+    return {
+        "cogarb_version": __version__,
+        "agent": agent,
+        "conditions": f"{condition[0]}~{condition[1]}" if condition else "",
+        "covariates": ";".join(f"{k}~{'+'.join(v)}" for k, v in info["covariates"].items()),
+        "p_common": info["data"].p_common,
+    }
+
+
+def _obs_coords(data: TrialArrays) -> dict:
+    keep = ~data.missed
+    participants = np.asarray(data.participants, dtype=object)
+    return {
+        "obs": np.arange(int(keep.sum())),
+        "participant": ("obs", participants[data.participant_index[keep]]),
+        "trial": ("obs", data.trial[keep]),
+    }
+
+
+def _add_observed(idata, data: TrialArrays) -> None:
+    import xarray as xr
+
+    keep = ~data.missed
+    coords = _obs_coords(data)
+    observed = xr.Dataset(
+        {
+            name: xr.DataArray(getattr(data, name)[keep], dims="obs", coords=coords)
+            for name in ("choice1", "state2", "choice2", "reward")
+        }
+    )
+    idata.add_groups(observed_data=observed)
+
+
+def posterior_thetas(idata, agent: str, condition=None) -> np.ndarray:
+    """Kernel parameter matrices of every posterior draw: (chain, draw, n, P)."""
+    spec = get_agent(agent)
+    values = {name: idata.posterior[name].values for name in spec.parameter_names}
+    return kernel_thetas(spec, values, condition[0] if condition else None)
+
+
+def _add_log_likelihood(idata, agent: str, data: TrialArrays, condition) -> None:
+    import xarray as xr
+
+    thetas = posterior_thetas(idata, agent, condition)
+    chains, draws = thetas.shape[:2]
+    keep = ~data.missed
+    loglik = per_trial_loglik(agent, thetas.reshape(chains * draws, *thetas.shape[2:]), data)
+    loglik = loglik[:, keep].reshape(chains, draws, -1)
+    coords = {"chain": idata.posterior.chain, "draw": idata.posterior.draw, **_obs_coords(data)}
+    array = xr.DataArray(loglik, dims=("chain", "draw", "obs"), coords=coords)
+    idata.add_groups(log_likelihood=xr.Dataset({"trial": array}))
+
+
+def add_posterior_predictive(
+    idata, agent: str, data: TrialArrays, condition=None, n_draws: int | None = None, seed=0
+) -> None:
+    """Add ``posterior_predictive`` choices simulated on the observed task schedule.
+
+    ``n_draws`` posterior draws (default all), thinned evenly within each chain, each
+    simulate every participant once. Needs per-trial reward probabilities
+    (``p_reward_*`` columns) in the data.
+    """
+    import xarray as xr
+
+    from cogarb._kernels.replay import replay_draws
+
+    if data.reward_prob is None:
+        raise ValueError(
+            "posterior predictive simulation needs the reward probabilities of every trial "
+            "(columns p_reward_00, p_reward_01, p_reward_10, p_reward_11)"
+        )
+    thetas = posterior_thetas(idata, agent, condition)
+    chains, draws = thetas.shape[:2]
+    per_chain = draws if n_draws is None else max(1, min(draws, -(-n_draws // chains)))
+    picked = np.unique(np.linspace(0, draws - 1, per_chain).round().astype(int))
+    thetas = np.ascontiguousarray(thetas[:, picked].reshape(-1, *thetas.shape[2:]))
+    n_sim, n_trials = thetas.shape[0], data.choice1.shape[0]
+    uniforms = np.random.default_rng(seed).random((n_sim, n_trials, 4))
+    out = {
+        "choice1": np.empty((n_sim, n_trials), np.int8),
+        "state2": np.empty((n_sim, n_trials), np.int8),
+        "choice2": np.empty((n_sim, n_trials), np.int8),
+        "reward": np.empty((n_sim, n_trials)),
+        "common": np.empty((n_sim, n_trials), bool),
+    }
+    replay_draws(
+        KINDS[get_agent(agent).kernel], thetas, data.offsets, data.reward_prob, data.condition,
+        data.reversed, data.new_states, data.p_common, uniforms, *out.values(),
+    )  # fmt: skip
+    keep = ~data.missed
+    coords = {
+        "chain": idata.posterior.chain.values,
+        "draw": idata.posterior.draw.values[picked],
+        **_obs_coords(data),
+    }
+    dataset = xr.Dataset(
+        {
+            name: xr.DataArray(
+                values[:, keep].reshape(chains, len(picked), -1),
+                dims=("chain", "draw", "obs"),
+                coords=coords,
+            )
+            for name, values in out.items()
+        }
+    )
+    idata.add_groups(posterior_predictive=dataset)
+
+
+def diagnostics(idata) -> dict:
+    """Worst R-hat, smallest bulk ESS (with their variables) and the divergence count."""
+    az = _arviz()
+    posterior = idata.posterior
+    rhat = az.rhat(posterior)
+    ess = az.ess(posterior, method="bulk")
+    worst_rhat = max(rhat.data_vars, key=lambda v: float(rhat[v].max()))
+    worst_ess = min(ess.data_vars, key=lambda v: float(ess[v].min()))
+    return {
+        "max_rhat": float(rhat[worst_rhat].max()),
+        "max_rhat_variable": worst_rhat,
+        "min_ess_bulk": float(ess[worst_ess].min()),
+        "min_ess_bulk_variable": worst_ess,
+        "divergences": int(idata.sample_stats["diverging"].sum()),
+        "draws": int(posterior.sizes["chain"] * posterior.sizes["draw"]),
+    }
+
+
+def warn_on_diagnostics(idata) -> dict:
+    """Warn (:class:`SamplingWarning`) with advice on poor diagnostics; return them."""
+    found = diagnostics(idata)
+    problems = []
+    if not found["max_rhat"] <= RHAT_MAX:
+        problems.append(
+            f"R-hat {found['max_rhat']:.3f} > {RHAT_MAX} for '{found['max_rhat_variable']}': "
+            "chains disagree; run longer (more tune and draws) or check the data"
+        )
+    if not found["min_ess_bulk"] >= ESS_MIN:
+        problems.append(
+            f"bulk ESS {found['min_ess_bulk']:.0f} < {ESS_MIN} for "
+            f"'{found['min_ess_bulk_variable']}': draw more samples before trusting "
+            "intervals"
+        )
+    if found["divergences"]:
+        problems.append(
+            f"{found['divergences']} divergent transitions: the posterior has regions the "
+            "sampler cannot explore; try more tuning, tighter priors on the *_scale "
+            "parameters, or fewer free parameters"
+        )
+    if problems:
+        warnings.warn("; ".join(problems), SamplingWarning, stacklevel=3)
+    return found
+
+
+def summary(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
+    """ArviZ summary of the group means ``mu_*``, scales, slopes and effects by default."""
+    az = _arviz()
+    if var_names is None:
+        var_names = [
+            v
+            for v in idata.posterior.data_vars
+            if v.startswith(("mu_", "slope_")) or v.endswith(("_scale", "_effect_loc"))
+        ]
+    return az.summary(idata, var_names=list(var_names), round_to="none")

@@ -1,0 +1,355 @@
+"""Trial log-likelihoods: flat trial arrays, a NumPy entry point and a PyTensor Op.
+
+The likelihood of agent ``a`` for participant ``i`` is the product over their
+non-missed trials of P(first-stage choice) × P(second-stage choice | state), with
+the agent's values updated by the same per-trial numba functions the simulator
+uses (:mod:`cogarb._kernels.hybrid_loglik`, :mod:`cogarb._kernels.arbitrator_loglik`).
+
+Missed trials (the ``missed`` column of :func:`cogarb.validate_trials`) are kept in
+the arrays and excluded explicitly by the kernels: no update and no likelihood
+term.
+
+:class:`CohortLoglik` is a PyTensor ``Op`` whose value and gradient come from one
+kernel call (forward-mode sensitivities), registered with PyTensor's numba
+backend so that nutpie compiles it into its logp function with no object-mode
+fallback. Importing this module imports PyTensor but not PyMC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pytensor.tensor as pt
+from pytensor.gradient import DisconnectedType
+from pytensor.graph.basic import Apply
+from pytensor.graph.op import Op
+from pytensor.link.numba.dispatch.basic import (
+    numba_njit,
+    register_funcify_default_op_cache_key,
+)
+
+from cogarb._kernels import loglik as _loglik
+from cogarb.agents import Agent, get_agent, kernel_parameter_order
+from cogarb.data import validate_trials
+
+KINDS = {"hybrid": _loglik.HYBRID, "arbitrator": _loglik.ARBITRATOR}
+P_REWARD_COLUMNS = ("p_reward_00", "p_reward_01", "p_reward_10", "p_reward_11")
+
+
+@dataclass(frozen=True)
+class TrialArrays:
+    """One cohort's trials as flat arrays, participant ``i`` at ``offsets[i]:offsets[i+1]``.
+
+    Attributes
+    ----------
+    participants : tuple of str
+        Participant ids, in the order of the offsets.
+    offsets : int64 (n_participants + 1,)
+    choice1, state2, choice2 : int8 (n_trials,), 0 where missed
+    reward : float64 (n_trials,), 0 where missed
+    condition : int8 (n_trials,)
+        Per-trial level (0/1) of the column that switches the kernel's ``w_load`` on:
+        ``load`` for ``hybrid_load`` and the arbitrator, the conditioning column
+        for a condition effect on ``w``, else 0.
+    new_states, missed, reversed : bool (n_trials,)
+    p_common : float
+    reward_prob : float64 (n_trials, 2, 2) or None
+        P(reward | state, action) per trial, when the data carry ``p_reward_*``.
+    trial : int64 (n_trials,), the trial numbers
+    """
+
+    participants: tuple[str, ...]
+    offsets: np.ndarray
+    choice1: np.ndarray
+    state2: np.ndarray
+    choice2: np.ndarray
+    reward: np.ndarray
+    condition: np.ndarray
+    new_states: np.ndarray
+    missed: np.ndarray
+    reversed: np.ndarray
+    p_common: float
+    reward_prob: np.ndarray | None
+    trial: np.ndarray
+
+    @property
+    def n_participants(self) -> int:
+        return len(self.participants)
+
+    @property
+    def participant_index(self) -> np.ndarray:
+        """int64 (n_trials,): the participant of each trial."""
+        return np.repeat(np.arange(self.n_participants), np.diff(self.offsets))
+
+    def kernel_data(self) -> tuple[np.ndarray, ...]:
+        """The per-trial arrays in the kernels' argument order."""
+        return (
+            self.offsets, self.choice1, self.state2, self.choice2, self.reward,
+            self.condition, self.new_states, self.missed,
+        )  # fmt: skip
+
+
+def binary_levels(trials: pd.DataFrame, column: str) -> list:
+    """The two levels of a condition column, sorted; the first is the reference.
+
+    Raises ``ValueError`` when the column is missing, has missing values or does not
+    have exactly two levels.
+    """
+    if column not in trials.columns:
+        raise ValueError(f"condition column '{column}' is not in the trials")
+    values = trials[column]
+    if values.isna().any():
+        row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
+        raise ValueError(f"condition column '{column}' is missing at row {row}")
+    levels = sorted(pd.unique(values).tolist())
+    if len(levels) != 2:
+        raise ValueError(
+            f"condition column '{column}' must have exactly two levels, found {levels}"
+        )
+    return levels
+
+
+def trial_arrays(
+    trials: pd.DataFrame,
+    condition: str | None = None,
+    p_common: float = 0.7,
+    validated: bool = False,
+) -> TrialArrays:
+    """Flatten a trial table for the likelihood kernels.
+
+    Parameters
+    ----------
+    trials : DataFrame in the tidy schema (validated here unless ``validated``)
+    condition : str, optional
+        Two-level column selecting the kernel's second weight (``w_load``) on the
+        trials at its second level; without it, ``load`` is used when present.
+    p_common : float
+        Instructed probability of the common transition.
+    validated : bool
+        Skip validation when the caller already ran :func:`validate_trials`.
+    """
+    if not validated:
+        trials = validate_trials(trials)
+    if not 0.0 < p_common < 1.0:
+        raise ValueError(f"p_common must lie in (0, 1), got {p_common!r}")
+    trials = trials.sort_values(["participant", "trial"], kind="stable")
+    participant = trials["participant"].astype(str).to_numpy()
+    starts = np.flatnonzero(np.r_[True, participant[1:] != participant[:-1]])
+    offsets = np.r_[starts, len(trials)].astype(np.int64)
+    missed = trials["missed"].to_numpy(bool)
+
+    def codes(column: str) -> np.ndarray:
+        return trials[column].fillna(0).to_numpy(np.int8)
+
+    if condition is not None:
+        levels = binary_levels(trials, condition)
+        level = (trials[condition] == levels[1]).to_numpy(np.int8)
+    elif "load" in trials.columns:
+        level = trials["load"].fillna(0).to_numpy().astype(np.int8)
+    else:
+        level = np.zeros(len(trials), np.int8)
+    if "event" in trials.columns:
+        new_states = (trials["event"].astype("string") == "new_states").fillna(False)
+        new_states = new_states.to_numpy(bool)
+    else:
+        new_states = np.zeros(len(trials), bool)
+    if "transitions_reversed" in trials.columns:
+        reversed_ = trials["transitions_reversed"].fillna(False).to_numpy(bool)
+    else:
+        reversed_ = np.zeros(len(trials), bool)
+    reward_prob = None
+    if all(c in trials.columns for c in P_REWARD_COLUMNS):
+        probs = trials[list(P_REWARD_COLUMNS)].to_numpy(float)
+        if np.isfinite(probs).all():
+            reward_prob = np.ascontiguousarray(probs.reshape(-1, 2, 2))
+    return TrialArrays(
+        participants=tuple(participant[starts]),
+        offsets=offsets,
+        choice1=codes("choice1"),
+        state2=codes("state2"),
+        choice2=codes("choice2"),
+        reward=trials["reward"].fillna(0.0).to_numpy(float),
+        condition=level,
+        new_states=new_states,
+        missed=missed,
+        reversed=reversed_,
+        p_common=float(p_common),
+        reward_prob=reward_prob,
+        trial=trials["trial"].to_numpy(np.int64),
+    )
+
+
+def kernel_thetas(agent: Agent, values: Mapping, condition_parameter: str | None = None, xp=np):
+    """Stack natural-scale parameter values into the kernel's parameter matrix.
+
+    ``values[name]`` has shape (..., n_participants), or (..., n_participants, 2)
+    for ``condition_parameter`` (its two condition levels: the first feeds the
+    kernel's ``w_noload``, the second its ``w_load``). Fixed and shared kernel
+    parameters are filled in. ``xp`` is ``numpy`` for arrays or
+    ``pytensor.tensor`` for symbolic values. Returns (..., n_participants,
+    n_kernel_parameters).
+    """
+    order = kernel_parameter_order(agent)
+    if xp is np:
+        values = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+    missing = [n for n in agent.parameter_names if n not in values]
+    if missing:
+        raise ValueError(f"no value for parameter(s) {missing} of agent '{agent.name}'")
+    reference = values[agent.parameter_names[0]]
+    if agent.parameter_names[0] == condition_parameter:
+        reference = reference[..., 0]
+    columns = []
+    for name in order:
+        source = agent.shared.get(name, name)
+        if source in agent.fixed or source not in values:
+            columns.append(xp.full_like(reference, float(agent.fixed[name]), dtype="float64"))
+            continue
+        value = values[source]
+        if source == condition_parameter:
+            value = value[..., 1] if name == "w_load" else value[..., 0]
+        columns.append(value)
+    stacked = xp.stack(columns, axis=-1)
+    return np.ascontiguousarray(stacked, dtype=float) if xp is np else stacked
+
+
+def per_trial_loglik(agent: str | Agent, thetas: np.ndarray, data: TrialArrays) -> np.ndarray:
+    """Per-trial log-likelihood ℓ_t for one or many parameter sets.
+
+    Parameters
+    ----------
+    agent : agent name or :class:`~cogarb.agents.Agent`
+    thetas : float64 (n_participants, P) or (n_draws, n_participants, P) kernel parameters
+    data : :class:`TrialArrays`
+
+    Returns
+    -------
+    numpy.ndarray, (n_trials,) or (n_draws, n_trials); 0 on missed trials.
+    """
+    agent = get_agent(agent)
+    thetas = np.ascontiguousarray(thetas, dtype=float)
+    single = thetas.ndim == 2
+    if single:
+        thetas = thetas[None]
+    _check_thetas(agent, thetas[0], data)
+    out = np.empty((thetas.shape[0], data.choice1.shape[0]))
+    _loglik.loglik_draws(KINDS[agent.kernel], thetas, *data.kernel_data(), data.p_common, out)
+    return out[0] if single else out
+
+
+def loglik_and_grad(
+    agent: str | Agent, thetas: np.ndarray, data: TrialArrays
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per-participant log-likelihood and its gradient w.r.t. the kernel parameters.
+
+    Returns (totals (n_participants,), grads (n_participants, P)).
+    """
+    agent = get_agent(agent)
+    thetas = np.ascontiguousarray(thetas, dtype=float)
+    _check_thetas(agent, thetas, data)
+    loglik = np.empty(data.choice1.shape[0])
+    totals = np.empty(thetas.shape[0])
+    grads = np.empty_like(thetas)
+    _loglik.loglik_cohort(
+        KINDS[agent.kernel], thetas, *data.kernel_data(), data.p_common, loglik, totals,
+        grads, True,
+    )  # fmt: skip
+    return totals, grads
+
+
+def _check_thetas(agent: Agent, thetas: np.ndarray, data: TrialArrays) -> None:
+    expected = (data.n_participants, len(kernel_parameter_order(agent)))
+    if thetas.shape != expected:
+        raise ValueError(
+            f"parameter matrix has shape {thetas.shape}; agent '{agent.name}' on "
+            f"{data.n_participants} participants needs {expected}"
+        )
+
+
+class CohortLoglik(Op):
+    """PyTensor Op: kernel parameters (n, P) → per-participant log-likelihood (n,).
+
+    Inputs: ``thetas`` and the flat trial arrays of :class:`TrialArrays` (offsets,
+    choice1, state2, choice2, reward, condition, new_states, missed). Outputs:
+    the per-participant log-likelihood and its gradient (n, P), both from one
+    kernel call; :meth:`L_op` uses the second output, so a graph asking for the
+    value and the gradient (as NUTS does) runs the kernel once.
+    """
+
+    __props__ = ("kind", "p_common")
+
+    def __init__(self, kind: int, p_common: float):
+        self.kind = int(kind)
+        self.p_common = float(p_common)
+
+    def make_node(self, thetas, *data):
+        thetas = pt.as_tensor_variable(thetas, dtype="float64")
+        kinds = ("int", "int", "int", "int", "float64", "int", "bool", "bool")
+        data = [pt.as_tensor_variable(x) for x in data]
+        for x, kind in zip(data, kinds, strict=True):
+            if not x.dtype.startswith(kind) or x.ndim != 1:
+                raise TypeError(f"CohortLoglik data must be 1-d {kind}, got {x.type}")
+        outputs = [pt.dvector(), pt.dmatrix()]
+        return Apply(self, [thetas, *data], outputs)
+
+    def perform(self, node, inputs, output_storage):
+        thetas, offsets, c1, s2, c2, reward, condition, new_states, missed = inputs
+        totals, grads = _cohort_loglik(
+            self.kind, self.p_common, thetas, offsets, c1, s2, c2, reward, condition,
+            new_states, missed,
+        )  # fmt: skip
+        output_storage[0][0] = totals
+        output_storage[1][0] = grads
+
+    def infer_shape(self, fgraph, node, input_shapes):
+        n, p = input_shapes[0]
+        return [(n,), (n, p)]
+
+    def L_op(self, inputs, outputs, output_grads):
+        g_totals, g_grads = output_grads
+        if not isinstance(g_grads.type, DisconnectedType):
+            raise NotImplementedError("second derivatives of CohortLoglik are not implemented")
+        g_thetas = g_totals[:, None] * outputs[1]
+        return [g_thetas] + [DisconnectedType()() for _ in inputs[1:]]
+
+    def connection_pattern(self, node):
+        return [[True, True]] + [[False, False] for _ in node.inputs[1:]]
+
+
+def _cohort_loglik(kind, p_common, thetas, offsets, c1, s2, c2, reward, condition, ns, missed):
+    thetas = np.ascontiguousarray(thetas)
+    loglik = np.empty(c1.shape[0])
+    totals = np.empty(thetas.shape[0])
+    grads = np.empty_like(thetas)
+    _loglik.loglik_cohort(
+        kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, p_common,
+        loglik, totals, grads, True,
+    )  # fmt: skip
+    return totals, grads
+
+
+@register_funcify_default_op_cache_key(CohortLoglik)
+def _numba_funcify_cohort_loglik(op, node=None, **kwargs):
+    kind, p_common = op.kind, op.p_common
+    kernel = _loglik.loglik_cohort
+
+    @numba_njit
+    def cohort_loglik(thetas, offsets, c1, s2, c2, reward, condition, ns, missed):
+        thetas = np.ascontiguousarray(thetas)
+        loglik = np.empty(c1.shape[0])
+        totals = np.empty(thetas.shape[0])
+        grads = np.empty_like(thetas)
+        kernel(
+            kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, p_common,
+            loglik, totals, grads, True,
+        )  # fmt: skip
+        return totals, grads
+
+    return cohort_loglik
+
+
+def cohort_loglik_op(agent: str | Agent, p_common: float) -> CohortLoglik:
+    """The :class:`CohortLoglik` Op for an agent's kernel family."""
+    return CohortLoglik(KINDS[get_agent(agent).kernel], p_common)

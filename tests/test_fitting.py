@@ -1,0 +1,256 @@
+"""build_model, fit, compare and recover on small cohorts with few draws.
+
+These check structure and wiring, not statistical quality (that is the job of the
+slow recovery and Stan cross-check tests): every agent and option runs, the
+ArviZ groups are complete and consistent with the likelihood kernels.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cogarb
+from cogarb.fitting import _COMPILED, SamplingWarning, posterior_thetas, warn_on_diagnostics
+from cogarb.likelihood import per_trial_loglik, trial_arrays
+from cogarb.recovery import population
+
+FEW = {"draws": 30, "tune": 30, "chains": 2, "progress": False}
+
+
+def cohort(task="otto2013_load", agent="hybrid_load", n=6, n_trials=60, seed=3):
+    trials = cogarb.simulate(task, agent, n_participants=n, seed=seed)
+    trials = trials[trials["trial"] <= n_trials].reset_index(drop=True)
+    # one participant-level covariate, constant within participant
+    score = {p: i - 2.5 for i, p in enumerate(trials["participant"].cat.categories)}
+    trials["compulsivity"] = trials["participant"].map(score).astype(float)
+    missed = [4, len(trials) - 50]
+    trials.loc[missed, ["choice1", "state2", "choice2", "reward", "common"]] = None
+    return cogarb.validate_trials(trials)
+
+
+@pytest.fixture(scope="module")
+def trials():
+    return cohort()
+
+
+@pytest.fixture(scope="module")
+def full_fit(trials):
+    with pytest.warns(SamplingWarning, match="ESS"):  # 60 draws cannot reach ESS 400
+        return cogarb.fit(
+            trials, "hybrid", conditions={"w": "load"}, covariates={"w": ["compulsivity"]},
+            posterior_predictive=10, seed=1, **FEW,
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("agent", sorted(cogarb.AGENTS))
+def test_build_model_names_parameters_and_group_means(trials, agent):
+    model = cogarb.build_model(trials, agent)
+    spec = cogarb.get_agent(agent)
+    for name in spec.parameter_names:
+        assert model.named_vars_to_dims[name] == ("participant",)
+        assert f"mu_{name}" in model.named_vars
+        assert f"{name}_z" in model.named_vars  # non-centred
+    assert list(model.coords["participant"]) == list(trials["participant"].cat.categories)
+    assert [p.name for p in model.potentials] == ["loglik"]
+
+
+def test_build_model_condition_and_covariate(trials):
+    model = cogarb.build_model(
+        trials, "hybrid", conditions={"w": "load"}, covariates={"w": ["compulsivity"]}
+    )
+    assert model.named_vars_to_dims["w"] == ("participant", "load")
+    assert model.named_vars_to_dims["mu_w"] == ("load",)
+    assert "slope_w_compulsivity" in model.named_vars
+    assert model.cogarb["covariate_scaling"]["compulsivity"][1] > 0
+
+
+@pytest.mark.parametrize(
+    "options, message",
+    [
+        ({"agent": "nobody"}, "unknown agent"),
+        ({"conditions": {"beta1": "load"}}, "supported on the weight 'w'"),
+        ({"agent": "hybrid_load", "conditions": {"w_load": "load"}}, "already has"),
+        ({"conditions": {"w": "trial"}}, "exactly two levels"),
+        ({"conditions": {"w": "nope"}}, "not in the trials"),
+        ({"covariates": {"w": ["nope"]}}, "not in the trials"),
+        ({"covariates": {"w": ["trial"]}}, "varies within participant"),
+        ({"covariates": {"omega": ["compulsivity"]}}, "no parameter 'omega'"),
+        ({"priors": {"w": {"loc": (0, -1)}}}, "positive sds"),
+        ({"priors": {"w": {"mean": 0}}}, "unknown key"),
+    ],
+)
+def test_build_model_rejects_bad_options(trials, options, message):
+    with pytest.raises(ValueError, match=message):
+        cogarb.build_model(trials, **options)
+
+
+def test_priors_are_overridable(trials):
+    model = cogarb.build_model(trials, "hybrid", priors={"beta1": {"loc": (1.0, 0.1)}})
+    assert model.cogarb["priors"]["beta1"] == {"loc": (1.0, 0.1), "scale": 0.5}
+    mu = model["beta1_loc"].owner.inputs[-2:]
+    assert [float(x.eval()) for x in mu] == [1.0, 0.1]
+
+
+def test_fit_returns_complete_inference_data(full_fit, trials):
+    groups = set(full_fit.groups())
+    assert {"posterior", "sample_stats", "observed_data", "log_likelihood",
+            "posterior_predictive"} <= groups  # fmt: skip
+    n_obs = int((~trials["missed"]).sum())
+    assert full_fit.log_likelihood["trial"].shape == (2, 30, n_obs)
+    assert full_fit.observed_data["choice1"].shape == (n_obs,)
+    assert full_fit.posterior["w"].dims == ("chain", "draw", "participant", "load")
+    assert "slope_w_compulsivity" in full_fit.posterior
+    assert full_fit.posterior.attrs["agent"] == "hybrid"
+    assert full_fit.posterior.attrs["conditions"] == "w~load"
+    assert not any(v.endswith("__") for v in full_fit.posterior.data_vars)
+    # posterior predictive: 10 draws spread over 2 chains, only observed trials
+    ppc = full_fit.posterior_predictive
+    assert ppc["choice1"].shape == (2, 5, n_obs)
+    assert set(np.unique(ppc["choice2"])) <= {0, 1}
+    # the common-transition rate of the replayed task is the task's 0.7 (5 × 2 × 358
+    # transitions: sd ≈ 0.008, so ±0.05 is > 6 sd)
+    assert abs(float(ppc["common"].mean()) - 0.7) < 0.05
+
+
+def test_log_likelihood_matches_the_kernel_on_posterior_draws(full_fit, trials):
+    data = trial_arrays(trials, condition="load")
+    thetas = posterior_thetas(full_fit, "hybrid", ("w", "load"))
+    expected = per_trial_loglik("hybrid", thetas[1, 7], data)[~data.missed]
+    np.testing.assert_allclose(full_fit.log_likelihood["trial"][1, 7], expected, atol=1e-12)
+    # the participant coordinate of each observation follows the data
+    participants = full_fit.log_likelihood["participant"].to_numpy()
+    kept = trials.loc[~trials["missed"], "participant"].astype(str).to_numpy()
+    assert (participants == kept).all()
+
+
+@pytest.mark.parametrize("agent", ["mf", "mb", "hybrid_load", "arbitrator"])
+def test_every_agent_fits(trials, agent):
+    with pytest.warns(SamplingWarning):
+        idata = cogarb.fit(trials, agent, draws=20, tune=20, chains=1, progress=False)
+    spec = cogarb.get_agent(agent)
+    for name in spec.parameter_names:
+        values = idata.posterior[name].to_numpy()
+        p = spec.parameter(name)
+        assert np.isfinite(values).all()
+        assert ((values >= p.lower) & (values <= p.upper)).all()
+    assert np.isfinite(idata.log_likelihood["trial"]).all()
+
+
+def test_second_fit_of_the_same_structure_reuses_the_compiled_model(trials):
+    # six participants, plain hybrid: the structure test_compare's "plain" fit reuses
+    first = cohort(n=6, seed=11).drop(columns="compulsivity")
+    second = cohort(n=6, seed=12).drop(columns="compulsivity")
+    second["participant"] = second["participant"].cat.rename_categories(lambda p: f"s-{p}")
+    with pytest.warns(SamplingWarning):
+        a = cogarb.fit(first, "hybrid", draws=20, tune=20, chains=1, progress=False)
+    n_compiled = len(_COMPILED)
+    with pytest.warns(SamplingWarning):
+        b = cogarb.fit(second, "hybrid", draws=20, tune=20, chains=1, progress=False)
+    assert len(_COMPILED) == n_compiled  # no new compilation
+    assert list(b.posterior["participant"].values) == list(second["participant"].cat.categories)
+    # the data were swapped, not reused: the two log-likelihoods differ
+    assert not np.allclose(a.log_likelihood["trial"], b.log_likelihood["trial"])
+    np.testing.assert_allclose(
+        b.log_likelihood["trial"][0, 3],
+        per_trial_loglik("hybrid", posterior_thetas(b, "hybrid")[0, 3], trial_arrays(second))[
+            ~trial_arrays(second).missed
+        ],
+        atol=1e-12,
+    )
+
+
+def test_compare_per_trial_and_per_participant(full_fit, trials):
+    with pytest.warns(SamplingWarning):
+        plain = cogarb.fit(trials, "hybrid", seed=2, **FEW)
+    for by in ("trial", "participant"):
+        with pytest.warns(UserWarning):  # Pareto k warnings on such short runs
+            table = cogarb.compare({"condition": full_fit, "plain": plain}, by=by)
+        assert set(table.index) == {"condition", "plain"}
+        assert {"elpd_loo", "p_loo", "weight"} <= set(table.columns)
+    with pytest.raises(ValueError, match="by must be"):
+        cogarb.compare({"a": plain, "b": plain}, by="session")
+    with pytest.raises(ValueError, match="at least two"):
+        cogarb.compare({"a": plain})
+
+
+def test_recover_tabulates_truth_against_posterior():
+    with pytest.warns(SamplingWarning):
+        # six participants: reuses the model compiled by test_every_agent_fits[hybrid_load]
+        result = cogarb.recover("hybrid_load", "otto2013_load", 6, seed=4, **FEW)
+    names = [*list(cogarb.get_agent("hybrid_load").parameter_names), "w_load-w_noload"]
+    assert list(result.summary.index) == names
+    assert result.participants.shape[0] == 6 * len(names)
+    assert result.summary["r"].between(-1, 1).all()
+    assert result.summary["coverage"].between(0, 1).all()
+    truth = result.participants.query("parameter == 'beta1'")["true"]
+    assert truth.nunique() == 6  # participants differ
+
+
+def test_population_draws_from_the_given_distribution():
+    table, group = population("hybrid", 4000, {"w": (0.3, 0.5)}, seed=0)
+    logit_w = np.log(table["w"] / (1 - table["w"]))
+    # 4000 draws: the sd of the mean is 0.5/63 ≈ 0.008 and of the sd ≈ 0.006
+    assert abs(logit_w.mean() - np.log(0.3 / 0.7)) < 0.04
+    assert abs(logit_w.std() - 0.5) < 0.03
+    assert group["beta1"] == (5.19, 0.3)
+    with pytest.raises(ValueError, match="must lie in"):
+        population("hybrid", 10, {"w": (1.5, 0.1)})
+
+
+def test_fit_rejects_bad_sampler_settings(trials):
+    with pytest.raises(ValueError, match="draws must be a positive integer"):
+        cogarb.fit(trials, "hybrid", draws=0)
+
+
+def test_diagnostic_warnings_give_advice():
+    import arviz as az
+
+    rng = np.random.default_rng(0)
+    idata = az.from_dict(
+        posterior={"mu_w": rng.normal(size=(2, 50)) + np.array([[0.0], [3.0]])},
+        sample_stats={"diverging": np.zeros((2, 50), bool) | (rng.random((2, 50)) < 0.1)},
+    )
+    with pytest.warns(SamplingWarning) as record:
+        found = warn_on_diagnostics(idata)
+    message = str(record[0].message)
+    assert "R-hat" in message and "mu_w" in message and "divergent" in message
+    assert found["divergences"] > 0
+
+
+def test_hbayesdm_reader(tmp_path):
+    text = (
+        "subjID\ttrial\tlevel1_choice\tlevel2_choice\treward\tA1prob\tA2prob\tB1prob\tB2prob\n"
+        "7\t1\t1\t2\t1\t0.6\t0.4\t0.3\t0.5\n"
+        "7\t2\t2\t3\t0\t0.6\t0.4\t0.3\t0.5\n"
+        "7\t3\t2\t1\t1\t0.6\t0.4\t0.3\t0.5\n"
+        "7\t4\tNA\tNA\tNA\t0.6\t0.4\t0.3\t0.5\n"
+    )
+    path = tmp_path / "ts.txt"
+    path.write_text(text)
+    trials = cogarb.read_trials(path)  # format inferred from the header
+    assert trials["choice1"].tolist()[:3] == [0, 1, 1]
+    assert trials["state2"].tolist()[:3] == [0, 1, 0]
+    assert trials["choice2"].tolist()[:3] == [1, 0, 0]
+    assert trials["common"].tolist()[:3] == [True, True, False]
+    assert trials["missed"].tolist() == [False, False, False, True]
+    assert trials["p_reward_10"].iloc[0] == 0.3
+    path.write_text(text.replace("7\t2\t2\t3", "7\t2\t3\t3"))
+    with pytest.raises(cogarb.TrialDataError, match=r"row 2, column 'level1_choice'.*'3'"):
+        cogarb.read_trials(path, format="hbayesdm")
+
+
+def test_hbayesdm_reader_agrees_with_the_tidy_file(tmp_path):
+    trials = cohort(n=2, n_trials=15)
+    hb = pd.DataFrame(
+        {
+            "subjID": trials["participant"].astype(str),
+            "trial": trials["trial"],
+            "level1_choice": trials["choice1"] + 1,
+            "level2_choice": trials["state2"] * 2 + trials["choice2"] + 1,
+            "reward": trials["reward"],
+        }
+    )
+    hb.to_csv(tmp_path / "hb.txt", sep="\t", index=False, na_rep="NA")
+    back = cogarb.read_trials(tmp_path / "hb.txt")
+    for column in ("choice1", "state2", "choice2", "common", "missed"):
+        assert back[column].tolist() == trials[column].tolist(), column
