@@ -41,7 +41,7 @@ BINARY_COLUMNS = ("choice1", "state2", "choice2")
 MISSING_TOKENS = frozenset({"", "na", "nan", "<na>", "none", "null"})
 TRUE_TOKENS = frozenset({"true", "1", "1.0", "t", "yes"})
 FALSE_TOKENS = frozenset({"false", "0", "0.0", "f", "no"})
-FORMATS = ("tidy",)
+FORMATS = ("tidy", "hbayesdm")
 
 
 class TrialDataError(ValueError):
@@ -273,9 +273,11 @@ def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFr
     Parameters
     ----------
     path : str or path
-        A ``.csv`` (optionally ``.csv.gz``) or ``.parquet`` file.
-    format : {"tidy"}, optional
-        The file's coding. ``None`` infers it (currently always ``"tidy"``).
+        A ``.csv``/``.tsv``/``.txt`` (optionally gzipped) or ``.parquet`` file.
+    format : {"tidy", "hbayesdm"}, optional
+        The file's coding (see :mod:`cogarb.readers` for the hBayesDM mapping).
+        ``None`` infers it from the header: hBayesDM when it has ``subjID``,
+        ``level1_choice`` and ``level2_choice``, else tidy.
 
     Returns
     -------
@@ -289,9 +291,7 @@ def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFr
     FileNotFoundError
     """
     path = Path(path)
-    if format is None:
-        format = "tidy"
-    if format not in FORMATS:
+    if format is not None and format not in FORMATS:
         raise ValueError(f"unknown format {format!r} (available: {', '.join(FORMATS)})")
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
@@ -299,14 +299,35 @@ def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFr
     if suffix.endswith(".parquet"):
         raw = pd.read_parquet(path)
     elif ".csv" in suffix or ".tsv" in suffix or suffix.endswith(".txt"):
-        sep = "\t" if ".tsv" in suffix else ","
         try:
-            raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
+            raw = pd.read_csv(path, sep=_separator(path), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as err:
             raise TrialDataError(str(path), None, None, None, f"cannot be parsed: {err}") from None
     else:
-        raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz, .tsv or .parquet)")
+        raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz, .tsv, .txt or .parquet)")
+    if format is None:
+        from cogarb.readers import looks_like_hbayesdm
+
+        format = "hbayesdm" if looks_like_hbayesdm(raw.columns) else "tidy"
+    if format == "hbayesdm":
+        from cogarb.readers import hbayesdm_to_tidy
+
+        raw = hbayesdm_to_tidy(raw, source=str(path))
     return validate_trials(raw, source=path)
+
+
+def _separator(path: Path) -> str:
+    """Tab for .tsv and for .txt files whose first line has a tab, else comma."""
+    suffix = _suffixes(path)
+    if ".tsv" in suffix:
+        return "\t"
+    if suffix.endswith(".txt"):
+        import gzip
+
+        opener = gzip.open if suffix.endswith(".gz") else open
+        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
+            return "\t" if "\t" in handle.readline() else ","
+    return ","
 
 
 def write_trials(trials: pd.DataFrame, path: str | os.PathLike) -> Path:

@@ -1,0 +1,92 @@
+"""Readers that map other two-step formats onto the tidy trial schema.
+
+``hbayesdm``: the format of hBayesDM's ``ts_par*`` models (Ahn et al. 2017), one
+tab-separated row per trial with columns ``subjID, trial, level1_choice,
+level2_choice, reward`` and, optionally, the reward probabilities ``A1prob,
+A2prob, B1prob, B2prob``. Mapping:
+
+============================  ===============================================
+tidy column                   from
+============================  ===============================================
+participant                   subjID
+trial                         trial
+choice1                       level1_choice − 1 (1/2 → 0/1)
+state2                        0 if level2_choice ∈ {1, 2} (state A), else 1
+choice2                       (level2_choice − 1) mod 2 (1, 3 → 0; 2, 4 → 1)
+reward                        reward
+common                        choice1 = state2 (option 1 commonly leads to A)
+p_reward_00, _01, _10, _11    A1prob, A2prob, B1prob, B2prob
+============================  ===============================================
+
+An empty or NA ``level1_choice``/``level2_choice`` makes the trial missed (kept).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cogarb.data import MISSING_TOKENS, TrialDataError
+
+HBAYESDM_COLUMNS = ("subjID", "trial", "level1_choice", "level2_choice", "reward")
+HBAYESDM_PROBABILITIES = {
+    "A1prob": "p_reward_00",
+    "A2prob": "p_reward_01",
+    "B1prob": "p_reward_10",
+    "B2prob": "p_reward_11",
+}
+
+
+def looks_like_hbayesdm(columns) -> bool:
+    """Whether a header is hBayesDM's two-step format."""
+    return {"subjID", "level1_choice", "level2_choice"} <= set(columns)
+
+
+def _codes(raw: pd.DataFrame, column: str, allowed: tuple[int, ...], source: str) -> np.ndarray:
+    """Integer codes of ``column`` as float (NaN where missing); bad codes raise."""
+    text = raw[column].astype(str).str.strip()
+    missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
+    bad = ~missing & ~np.isin(values, allowed)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise TrialDataError(
+            source, i + 1, column, raw[column].iloc[i],
+            f"is not one of {', '.join(map(str, allowed))} or empty (missed)",
+        )  # fmt: skip
+    return values
+
+
+def hbayesdm_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
+    """Map an hBayesDM two-step table (all columns as read) onto the tidy schema.
+
+    The result still needs :func:`cogarb.validate_trials`, which checks the trial
+    order, duplicates and the remaining values.
+    """
+    absent = [c for c in HBAYESDM_COLUMNS if c not in raw.columns]
+    if absent:
+        raise TrialDataError(source, None, absent[0], None, "is missing (hBayesDM format)")
+    level1 = _codes(raw, "level1_choice", (1, 2), source)
+    level2 = _codes(raw, "level2_choice", (1, 2, 3, 4), source)
+    choice1 = level1 - 1
+    state2 = np.where(np.isnan(level2), np.nan, (level2 >= 3).astype(float))
+    choice2 = np.where(np.isnan(level2), np.nan, (level2 - 1) % 2)
+    missed = np.isnan(choice1) | np.isnan(state2)
+    common = np.where(missed, np.nan, (choice1 == state2).astype(float))
+    tidy = pd.DataFrame(
+        {
+            "participant": raw["subjID"].astype(str).str.strip(),
+            "trial": raw["trial"],
+            "choice1": choice1,
+            "state2": np.where(missed, np.nan, state2),
+            "choice2": np.where(missed, np.nan, choice2),
+            "reward": raw["reward"],
+            "common": pd.array(
+                [pd.NA if np.isnan(c) else bool(c) for c in common], dtype="boolean"
+            ),
+        }
+    )
+    for column, target in HBAYESDM_PROBABILITIES.items():
+        if column in raw.columns:
+            tidy[target] = pd.to_numeric(raw[column], errors="coerce")
+    return tidy
