@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 import cogarb
+import cogarb.data
 from cogarb._atomic import atomic_path
 from cogarb.data import TrialDataError
 from cogarb.tasks import TaskSpecError
@@ -79,6 +80,46 @@ def build_parser() -> argparse.ArgumentParser:
     )
     stay.add_argument("trials", help="trial file in the tidy schema (.csv, .csv.gz, .parquet)")
 
+    fit = sub.add_parser(
+        "fit",
+        help="fit a hierarchical model to a trial file",
+        description="Fit the hierarchical Bayesian model of an agent with nutpie; write "
+        "DIR/posterior.nc (ArviZ InferenceData), DIR/summary.csv and DIR/diagnostics.json.",
+    )
+    fit.add_argument("trials", help="trial file (tidy .csv/.csv.gz/.parquet, or hBayesDM .txt)")
+    fit.add_argument("--format", choices=cogarb.data.FORMATS, help="file format (default: infer)")
+    _add_fit_arguments(fit)
+    fit.add_argument(
+        "--condition",
+        metavar="PARAM=COLUMN",
+        help="within-participant effect of a two-level column on a parameter (e.g. w=load)",
+    )
+    fit.add_argument(
+        "--covariate",
+        action="append",
+        default=[],
+        metavar="PARAM=COLUMN",
+        help="participant covariate with a linear effect on a parameter; repeatable",
+    )
+    fit.add_argument(
+        "--ppc",
+        type=int,
+        default=0,
+        metavar="N",
+        help="add N posterior-predictive data sets simulated on the observed schedule",
+    )
+
+    recover = sub.add_parser(
+        "recover",
+        help="parameter recovery: simulate a cohort, fit it, compare",
+        description="Simulate participants with parameters drawn from the population, fit "
+        "them and write DIR/recovery.csv (per participant), DIR/summary.csv (r, 90%% "
+        "coverage per parameter) and DIR/posterior.nc.",
+    )
+    recover.add_argument("--task", default="daw2011", help="task name or TOML (default: daw2011)")
+    recover.add_argument("--participants", type=int, default=100, help="cohort size (default 100)")
+    _add_fit_arguments(recover)
+
     demo = sub.add_parser(
         "demo",
         help="run the main job on built-in defaults",
@@ -89,6 +130,28 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--participants", type=int, default=200, help="cohort size per agent")
     demo.add_argument("--seed", type=int, default=0)
     return parser
+
+
+def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--agent", default="hybrid", choices=sorted(cogarb.AGENTS), help="agent (default: hybrid)"
+    )
+    parser.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
+    parser.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
+    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _pairs(texts: Sequence[str], what: str) -> list[tuple[str, str]]:
+    pairs = []
+    for text in texts:
+        name, sep, column = text.partition("=")
+        if not sep or not name or not column:
+            raise CliError(f"{what} must be PARAM=COLUMN, got {text!r}")
+        pairs.append((name.strip(), column.strip()))
+    return pairs
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -143,6 +206,82 @@ def cmd_stay(args) -> int:
     print(cogarb.stay_probabilities(trials))
     print("\nLogistic regression stay ~ reward × transition (±1 coding, pooled):")
     print(cogarb.stay_regression(trials))
+    return 0
+
+
+def _write_fit(idata, out: Path, extra_tables: dict | None = None) -> None:
+    import json
+
+    from cogarb.fitting import diagnostics, summary
+
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "posterior.nc") as tmp:
+        idata.to_netcdf(str(tmp))
+    _atomic_write_text(out / "summary.csv", summary(idata).to_csv())
+    _atomic_write_text(out / "diagnostics.json", json.dumps(diagnostics(idata), indent=2) + "\n")
+    for name, table in (extra_tables or {}).items():
+        _atomic_write_text(out / name, table.to_csv(index=name != "recovery.csv"))
+
+
+def _report(idata, seconds: float, out: Path) -> None:
+    import pandas as pd
+
+    from cogarb.fitting import diagnostics, summary
+
+    with pd.option_context("display.width", 120, "display.max_columns", 12):
+        print(summary(idata)[["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "r_hat"]].round(3))
+    found = diagnostics(idata)
+    print(
+        f"max R-hat {found['max_rhat']:.3f} ({found['max_rhat_variable']}), min bulk ESS "
+        f"{found['min_ess_bulk']:.0f} ({found['min_ess_bulk_variable']}), "
+        f"{found['divergences']} divergences; {seconds:.0f} s -> {out}/"
+    )
+
+
+def cmd_fit(args) -> int:
+    trials = cogarb.read_trials(args.trials, format=args.format)
+    options = {}
+    if args.condition:
+        options["conditions"] = dict(_pairs([args.condition], "--condition"))
+    covariates: dict[str, list[str]] = {}
+    for name, column in _pairs(args.covariate, "--covariate"):
+        covariates.setdefault(name, []).append(column)
+    if covariates:
+        options["covariates"] = covariates
+    print(
+        f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} trials "
+        f"({int(trials['missed'].sum())} missed, excluded from the likelihood); "
+        f"fitting '{args.agent}'"
+    )
+    start = time.perf_counter()
+    idata = cogarb.fit(
+        trials, args.agent, draws=args.draws, tune=args.tune, chains=args.chains,
+        seed=args.seed, posterior_predictive=args.ppc or False, progress=not args.quiet,
+        **options,
+    )  # fmt: skip
+    out = Path(args.out)
+    _write_fit(idata, out)
+    _report(idata, time.perf_counter() - start, out)
+    return 0
+
+
+def cmd_recover(args) -> int:
+    start = time.perf_counter()
+    result = cogarb.recover(
+        args.agent, args.task, args.participants, seed=args.seed, draws=args.draws,
+        tune=args.tune, chains=args.chains, progress=not args.quiet,
+    )  # fmt: skip
+    out = Path(args.out)
+    _write_fit(
+        result.idata,
+        out,
+        {"recovery.csv": result.participants, "recovery_summary.csv": result.summary},
+    )
+    import pandas as pd
+
+    with pd.option_context("display.width", 120, "display.max_columns", 12):
+        print(result.summary.round(3))
+    print(f"{time.perf_counter() - start:.0f} s -> {out}/")
     return 0
 
 
@@ -208,7 +347,13 @@ def _demo_arbitrator(out: Path, n: int, seed: int) -> None:
     _save_figure(weight_timecourse_figure(courses), out / "arbitrator_novelty_w")
 
 
-COMMANDS = {"simulate": cmd_simulate, "stay": cmd_stay, "demo": cmd_demo}
+COMMANDS = {
+    "simulate": cmd_simulate,
+    "stay": cmd_stay,
+    "fit": cmd_fit,
+    "recover": cmd_recover,
+    "demo": cmd_demo,
+}
 
 if __name__ == "__main__":  # pragma: no cover
     raise SystemExit(main())

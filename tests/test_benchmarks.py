@@ -19,3 +19,16 @@ def test_simulate_benchmark_runs(repo):
         "ratio_kernel_1_thread_vs_python",
     ):
         assert figures[key] > 0, key
+
+
+def test_fit_benchmark_runs(repo):
+    result = subprocess.run(
+        [sys.executable, str(repo / "benchmarks" / "fit.py"), "--draws", "20", "--tune", "20",
+         "--chains", "1", "--participants", "3", "--scan-participants", "1"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    figures = json.loads(result.stdout)
+    for part in ("hbayesdm_example", "simulated_cohort"):
+        for key in ("compile_s", "sampling_s", "ess_per_s", "gradient_us",
+                    "gradient_speedup_vs_scan"):  # fmt: skip
+            assert figures[part][key] > 0, (part, key)

@@ -6,6 +6,7 @@ import pytest
 
 import cogarb
 from cogarb.cli import main
+from cogarb.fitting import SamplingWarning
 
 
 def test_version(capsys):
@@ -15,9 +16,7 @@ def test_version(capsys):
     assert cogarb.__version__ in capsys.readouterr().out
 
 
-@pytest.mark.parametrize(
-    "argv", [[], ["simulate", "--help"], ["stay", "--help"], ["demo", "--help"]]
-)
+@pytest.mark.parametrize("argv", [[], ["simulate"], ["stay"], ["fit"], ["recover"], ["demo"]])
 def test_help_everywhere(argv, capsys):
     with pytest.raises(SystemExit):
         main([*argv, "--help"] if argv else ["--help"])
@@ -125,3 +124,48 @@ def test_console_script_runs(tmp_path):
         [sys.executable, "-m", "cogarb", "--version"], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0 and "cogarb" in result.stdout
+
+
+def test_fit_and_recover_write_results_atomically(tmp_path, capsys):
+    trials = cogarb.simulate("daw2011", "hybrid", n_participants=6, seed=2)
+    trials = trials[trials["trial"] <= 50]
+    path = tmp_path / "trials.csv"
+    cogarb.write_trials(trials, path)
+    few = ["--draws", "20", "--tune", "20", "--chains", "1", "--quiet"]
+    with pytest.warns(SamplingWarning):
+        code = main(["fit", str(path), "--agent", "hybrid", "--out", str(tmp_path / "fit"), *few])
+    assert code == 0
+    written = sorted(p.name for p in (tmp_path / "fit").iterdir())
+    assert written == ["diagnostics.json", "posterior.nc", "summary.csv"]  # nothing hidden
+    summary = pd.read_csv(tmp_path / "fit" / "summary.csv", index_col=0)
+    assert "mu_w" in summary.index
+    import arviz as az
+
+    idata = az.from_netcdf(tmp_path / "fit" / "posterior.nc")
+    assert idata.log_likelihood["trial"].sizes["obs"] == len(trials)
+    out = capsys.readouterr().out
+    assert "6 participants, 300 trials (0 missed" in out and "max R-hat" in out
+    # recovery on the same model structure (6 participants of the hybrid)
+    with pytest.warns(SamplingWarning):
+        code = main(["recover", "--participants", "6", "--out", str(tmp_path / "rec"), *few])
+    assert code == 0
+    recovery = pd.read_csv(tmp_path / "rec" / "recovery.csv")
+    assert set(recovery["parameter"]) == set(cogarb.get_agent("hybrid").parameter_names)
+    assert (tmp_path / "rec" / "recovery_summary.csv").is_file()
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--condition", "w"], "PARAM=COLUMN"),
+        (["--condition", "w=stakes"], "'stakes' is not in the trials"),
+        (["--covariate", "beta1=age"], "'age' is not in the trials"),
+    ],
+)
+def test_fit_option_errors_exit_2(tmp_path, capsys, extra, message):
+    path = tmp_path / "trials.csv"
+    cogarb.write_trials(cogarb.simulate("daw2011", "hybrid", n_participants=2, seed=2), path)
+    assert main(["fit", str(path), "--out", str(tmp_path / "o"), *extra]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cogarb: error:") and message in err and "Traceback" not in err
+    assert not (tmp_path / "o").exists()
