@@ -116,3 +116,43 @@ def weight_timecourse_figure(
     ax.legend(frameon=False, fontsize="small")
     sns.despine(ax=ax)
     return fig
+
+
+def recovery_figure(recovery: pd.DataFrame, title: str | None = None) -> Figure:
+    """True against estimated parameters, one panel per parameter, with Pearson r.
+
+    Parameters
+    ----------
+    recovery : DataFrame
+        :attr:`cogarb.recovery.Recovery.participants`: columns ``parameter``,
+        ``true``, ``mean``, ``lower``, ``upper``.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Points are posterior means with 90% intervals; the dashed line is identity.
+    """
+    names = list(dict.fromkeys(recovery["parameter"]))
+    columns = min(4, len(names))
+    rows = -(-len(names) // columns)
+    fig = Figure(figsize=(2.6 * columns, 2.5 * rows + 0.3), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, name in zip(axes, names, strict=False):
+        sub = recovery[recovery["parameter"] == name]
+        errors = np.vstack([sub["mean"] - sub["lower"], sub["upper"] - sub["mean"]])
+        ax.errorbar(sub["true"], sub["mean"], yerr=errors, fmt="o", ms=3, lw=0.6,
+                    color=PALETTE[0], ecolor=PALETTE[7], alpha=0.8)  # fmt: skip
+        low = float(min(sub["true"].min(), sub["lower"].min()))
+        high = float(max(sub["true"].max(), sub["upper"].max()))
+        ax.plot([low, high], [low, high], ls="--", color="0.4", lw=1)
+        r = float(np.corrcoef(sub["true"], sub["mean"])[0, 1])
+        ax.set_title(f"{name}   r = {r:.2f}")
+        ax.set_xlabel("true value")
+        ax.set_ylabel("posterior mean (90% interval)")
+        sns.despine(ax=ax)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -18,10 +18,11 @@ from cogarb.agents import Agent, check_parameter_value, get_agent
 from cogarb.simulate import participant_ids, simulate
 from cogarb.tasks import Task, load_task
 
-# Default spread (sd on the unconstrained scale) of simulated participants: wide
-# enough to span the values reported by Daw et al. (2011, Table 1) for the
-# learning rates and w, about ±35% for the inverse temperatures, ±0.1 for p.
-DEFAULT_SD = {"logit": 0.8, "log": 0.3, "identity": 0.1}
+# Default spread (sd on the unconstrained scale) of simulated participants, chosen
+# so that the population spans the range of individual estimates usually reported
+# for the two-step task: with the Daw et al. (2011) medians, interquartile ranges of
+# about 0.25-0.55 for w, 3.7-7.3 for beta1, 2.6-5.2 for beta2 and 0.01-0.21 for p.
+DEFAULT_SD = {"logit": 1.0, "log": 0.5, "identity": 0.15}
 INTERVAL = 0.90
 
 
@@ -36,8 +37,10 @@ class Recovery:
         ``lower`` and ``upper`` (90% central interval) and ``covered``.
     summary : pandas.DataFrame
         One row per parameter: Pearson ``r`` (true vs posterior mean), ``coverage``
-        of the 90% intervals, the group median's ``group_true``, ``group_mean``,
-        ``group_lower``, ``group_upper`` and ``group_covered``.
+        of the 90% intervals, the population median ``group_true``, this sample's
+        median on the unconstrained scale ``sample_median`` (g⁻¹ of the mean of g(θ_i)),
+        and the posterior of ``mu_θ``: ``group_mean``, ``group_lower``, ``group_upper``
+        (90%) and ``group_covered`` (of ``group_true``).
     idata : arviz.InferenceData
         The fit.
     trials : pandas.DataFrame
@@ -181,10 +184,13 @@ def recovery_tables(idata, agent: Agent, truth: pd.DataFrame, group: Mapping) ->
             "coverage": float(covered.mean()),
         }
         if name in group:
+            # the population median, and this sample's median g⁻¹(mean g(θ_i))
+            sample_truth = _inverse(agent, name, np.mean([_forward(agent, name, v) for v in true]))
             mu = posterior[f"mu_{name}"].to_numpy().ravel()
             low, high = np.quantile(mu, [tail, 1.0 - tail])
             entry.update(
                 group_true=group[name][0],
+                sample_median=float(sample_truth),
                 group_mean=float(mu.mean()),
                 group_lower=float(low),
                 group_upper=float(high),

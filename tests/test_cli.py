@@ -106,8 +106,12 @@ def test_bad_param_syntax_is_an_argparse_error(capsys):
 
 def test_demo_writes_tables_and_figure(tmp_path):
     out = tmp_path / "demo"
-    assert main(["demo", "--out", str(out), "--participants", "20"]) == 0
+    argv = ["demo", "--out", str(out), "--participants", "20", "--fit-participants", "6"]
+    assert main(argv) == 0
     for name in (
+        "fit_hybrid/posterior.nc",
+        "fit_hybrid/recovery.csv",
+        "fit_hybrid/recovery.png",
         "stay_probabilities.png",
         "stay_probabilities.pdf",
         "stay_probabilities.csv",
@@ -115,7 +119,7 @@ def test_demo_writes_tables_and_figure(tmp_path):
         "trials_hybrid.csv.gz",
     ):
         assert (out / name).stat().st_size > 0, name
-    assert not list(out.glob(".*"))  # no temporary file left behind
+    assert not list(out.glob("**/.*"))  # no temporary file left behind
 
 
 def test_console_script_runs(tmp_path):

@@ -42,3 +42,29 @@ def test_weight_timecourse_figure(repo):
     ax = fig.get_axes()[0]
     assert ax.get_xlabel() == "trial" and "w" in ax.get_ylabel()
     assert len(ax.lines) == 3  # the mean and two event markers
+
+
+def test_recovery_figure_panels_and_r():
+    import numpy as np
+    import pandas as pd
+
+    from cogarb.plots import recovery_figure
+
+    rng = np.random.default_rng(0)
+    true = rng.normal(size=(2, 30))
+    parts = []
+    for name, t in zip(("w", "beta1"), true, strict=True):
+        mean = t + 0.1 * rng.normal(size=30)
+        parts.append(pd.DataFrame({"parameter": name, "true": t, "mean": mean}))
+    table = pd.concat(parts).assign(
+        lower=lambda d: d["true"] - 0.5, upper=lambda d: d["true"] + 0.5
+    )
+    fig = recovery_figure(table, title="recovery")
+    visible = [ax for ax in fig.get_axes() if ax.get_visible()]
+    assert [ax.get_title().split()[0] for ax in visible] == ["w", "beta1"]
+    r = float(visible[0].get_title().split("=")[1])
+    assert r == round(np.corrcoef(table.query("parameter == 'w'")[["true", "mean"]].T)[0, 1], 2)
+    assert visible[0].get_xlabel() == "true value"
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png")
+    assert buffer.tell() > 10_000
