@@ -32,6 +32,10 @@ RHAT_MAX = 1.01  # Vehtari et al. (2021)
 ESS_MIN = 400  # Vehtari et al. (2021): 100 per chain for 4 chains
 
 _COMPILED: dict = {}
+PPC_NEEDS_PROBABILITIES = (
+    "posterior predictive simulation needs the reward probabilities of every trial "
+    "(columns p_reward_00, p_reward_01, p_reward_10, p_reward_11)"
+)
 
 
 class SamplingWarning(UserWarning):
@@ -140,6 +144,8 @@ def fit(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     agent = get_agent(agent).name
     model = build_model(trials, agent, **model_options)
+    if posterior_predictive and model.cogarb["data"].reward_prob is None:
+        raise ValueError(PPC_NEEDS_PROBABILITIES)  # before, not after, a long sampling run
     compiled = _compile(model, _cache_key(model, agent))
     idata = nutpie.sample(
         compiled,
@@ -238,10 +244,7 @@ def add_posterior_predictive(
     from cogarb._kernels.replay import replay_draws
 
     if data.reward_prob is None:
-        raise ValueError(
-            "posterior predictive simulation needs the reward probabilities of every trial "
-            "(columns p_reward_00, p_reward_01, p_reward_10, p_reward_11)"
-        )
+        raise ValueError(PPC_NEEDS_PROBABILITIES)
     thetas = posterior_thetas(idata, agent, condition)
     chains, draws = thetas.shape[:2]
     per_chain = draws if n_draws is None else max(1, min(draws, -(-n_draws // chains)))

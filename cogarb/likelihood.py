@@ -34,9 +34,9 @@ from pytensor.link.numba.dispatch.basic import (
 from cogarb._kernels import loglik as _loglik
 from cogarb.agents import Agent, get_agent, kernel_parameter_order
 from cogarb.data import validate_trials
+from cogarb.simulate import REWARD_PROB_COLUMNS
 
 KINDS = {"hybrid": _loglik.HYBRID, "arbitrator": _loglik.ARBITRATOR}
-P_REWARD_COLUMNS = ("p_reward_00", "p_reward_01", "p_reward_10", "p_reward_11")
 
 
 @dataclass(frozen=True)
@@ -161,8 +161,8 @@ def trial_arrays(
     else:
         reversed_ = np.zeros(len(trials), bool)
     reward_prob = None
-    if all(c in trials.columns for c in P_REWARD_COLUMNS):
-        probs = trials[list(P_REWARD_COLUMNS)].to_numpy(float)
+    if all(c in trials.columns for c in REWARD_PROB_COLUMNS):
+        probs = trials[list(REWARD_PROB_COLUMNS)].to_numpy(float)
         if np.isfinite(probs).all():
             reward_prob = np.ascontiguousarray(probs.reshape(-1, 2, 2))
     return TrialArrays(

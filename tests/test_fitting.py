@@ -14,6 +14,10 @@ from cogarb.fitting import _COMPILED, SamplingWarning, posterior_thetas, warn_on
 from cogarb.likelihood import per_trial_loglik, trial_arrays
 from cogarb.recovery import population
 
+# nutpie compiles every model through PyTensor's numba backend: an Op without a numba
+# implementation would fall back to object mode with this warning
+pytestmark = pytest.mark.filterwarnings("error:Numba will use object mode:UserWarning")
+
 FEW = {"draws": 30, "tune": 30, "chains": 2, "progress": False}
 
 
@@ -197,9 +201,12 @@ def test_population_draws_from_the_given_distribution():
         population("hybrid", 10, {"w": (1.5, 0.1)})
 
 
-def test_fit_rejects_bad_sampler_settings(trials):
+def test_fit_rejects_bad_settings_before_sampling(trials):
     with pytest.raises(ValueError, match="draws must be a positive integer"):
         cogarb.fit(trials, "hybrid", draws=0)
+    no_probabilities = trials.drop(columns=["p_reward_00"])
+    with pytest.raises(ValueError, match="reward probabilities"):
+        cogarb.fit(no_probabilities, "hybrid", posterior_predictive=5, **FEW)
 
 
 def test_diagnostic_warnings_give_advice():

@@ -33,7 +33,6 @@ from numba import njit
 
 from cogarb._kernels.hybrid import (
     N_STATE,
-    logistic,
     model_based_value,
     stage1_logit,
     stage2_logit,
@@ -45,25 +44,22 @@ ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION, W_NOLOAD, W_LOAD = range(N_
 
 
 @njit(cache=True, error_model="numpy")
-def log_logistic(x):
-    """log σ(x) without overflow."""
-    if x >= 0.0:
-        return -math.log1p(math.exp(-x))
-    return x - math.log1p(math.exp(x))
-
-
-@njit(cache=True, error_model="numpy")
 def choice_term(logit, choice, dlogit, grad, with_grad):
     """log P(choice) for a binary choice with log-odds ``logit`` of option 1.
 
     Adds d log P / dθ = (1{choice = 1} − σ(logit)) dlogit/dθ to ``grad``.
     """
-    p1 = logistic(logit)
+    # one exp serves both: with x = ±logit signed towards the choice made,
+    # log P = log σ(x) and dlog P/dlogit = ±(1 − σ(x))
+    x = logit if choice == 1 else -logit
+    e = math.exp(-abs(x))
+    log_p = -math.log1p(e) if x >= 0.0 else x - math.log1p(e)
     if with_grad:
-        g = (1.0 if choice == 1 else 0.0) - p1
+        miss = e / (1.0 + e) if x >= 0.0 else 1.0 / (1.0 + e)  # 1 − σ(x)
+        g = miss if choice == 1 else -miss
         for k in range(grad.shape[0]):
             grad[k] += g * dlogit[k]
-    return log_logistic(logit) if choice == 1 else log_logistic(-logit)
+    return log_p
 
 
 @njit(cache=True, error_model="numpy")
