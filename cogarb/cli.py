@@ -16,6 +16,7 @@ import cogarb
 import cogarb.data
 from cogarb._atomic import atomic_path
 from cogarb.data import TrialDataError
+from cogarb.readers import READERS
 from cogarb.tasks import TaskSpecError
 
 USER_ERRORS = (TrialDataError, TaskSpecError, FileNotFoundError, ValueError, KeyError)
@@ -86,8 +87,14 @@ def build_parser() -> argparse.ArgumentParser:
         description="Fit the hierarchical Bayesian model of an agent with nutpie; write "
         "DIR/posterior.nc (ArviZ InferenceData), DIR/summary.csv and DIR/diagnostics.json.",
     )
-    fit.add_argument("trials", help="trial file (tidy .csv/.csv.gz/.parquet, or hBayesDM .txt)")
-    fit.add_argument("--format", choices=cogarb.data.FORMATS, help="file format (default: infer)")
+    fit.add_argument(
+        "trials",
+        help="trial file or dataset folder (tidy .csv/.csv.gz/.parquet, or a format of "
+        "cogarb.readers), or a fits/<dataset>/fit.toml",
+    )
+    fit.add_argument(
+        "--format", choices=("tidy", *READERS), help="format of TRIALS (default: infer)"
+    )
     _add_fit_arguments(fit)
     fit.add_argument(
         "--condition",

@@ -15,15 +15,27 @@ reward        float, NaN if missed      reward (0/1, or points)
 common        boolean, <NA> if none     whether the transition was the common one
 ============  ========================  =============================================
 
-``transitions_reversed`` (boolean, optional) marks trials on which the
-transition structure is swapped (action a commonly leads to state 1 - a); the
-consistency check of ``state2`` with ``choice1`` and ``common`` honours it.
+Optional columns with a meaning the validation knows:
 
-Optional columns (``load``, ``stakes``, ``rt1``, ``rt2``, ``p_reward_*``, simulator
-internals, participant covariates) are kept as they are. :func:`validate_trials`
-adds a boolean ``missed`` column: true when the first- or second-stage choice is
-missing. Missed trials are kept, never dropped; likelihoods exclude them
-explicitly.
+- ``transitions_reversed`` (boolean) marks trials on which the transition
+  structure is swapped (action a commonly leads to state 1 - a); the
+  consistency check of ``state2`` with ``choice1`` and ``common`` honours it.
+- ``state1`` (Int8, 0/1) is the first-stage state in tasks with two of them
+  (Kool et al. 2016's novel task); absent means one first-stage state.
+- ``stage2_choice`` (boolean, default true) is false on trials whose second
+  stage offers no choice (Kool's novel task, Akam's task in Castro-Rodrigues et
+  al. 2022): ``choice2`` must then be empty, and such a trial is missed when
+  ``choice1``, ``state2`` or ``reward`` is missing.
+- ``session`` (int) numbers the sessions of a participant; ``trial`` still counts
+  on across sessions.
+- ``source_file``, ``source_line``: where a reader that combines several files
+  found the row; errors then name that file and line instead of the row.
+
+Other optional columns (``load``, ``stakes``, ``rt1``, ``rt2``, ``p_reward_*``,
+simulator internals, participant covariates) are kept as they are.
+:func:`validate_trials` adds a boolean ``missed`` column: true when the first-
+or second-stage choice is missing. Missed trials are kept, never dropped;
+likelihoods exclude them explicitly.
 """
 
 from __future__ import annotations
@@ -41,7 +53,6 @@ BINARY_COLUMNS = ("choice1", "state2", "choice2")
 MISSING_TOKENS = frozenset({"", "na", "nan", "<na>", "none", "null"})
 TRUE_TOKENS = frozenset({"true", "1", "1.0", "t", "yes"})
 FALSE_TOKENS = frozenset({"false", "0", "0.0", "f", "no"})
-FORMATS = ("tidy", "hbayesdm")
 
 
 class TrialDataError(ValueError):
@@ -159,6 +170,18 @@ def validate_trials(trials: pd.DataFrame, source: str | os.PathLike | None = Non
         the 1-based row, the column and the value.
     """
     name = str(source) if source is not None else "trials"
+    try:
+        return _validate(trials, name)
+    except TrialDataError as err:
+        if err.row is None or not {"source_file", "source_line"} <= set(trials.columns):
+            raise
+        i = err.row - 1
+        file, line = trials["source_file"].iloc[i], trials["source_line"].iloc[i]
+        problem = str(err).split(": ", 1)[1]
+        raise TrialDataError(f"{file}, line {line}", None, err.column, None, problem) from None
+
+
+def _validate(trials: pd.DataFrame, name: str) -> pd.DataFrame:
     missing_columns = [c for c in REQUIRED_COLUMNS if c not in trials.columns]
     if missing_columns:
         raise TrialDataError(
@@ -197,14 +220,29 @@ def validate_trials(trials: pd.DataFrame, source: str | os.PathLike | None = Non
     out["reward"] = reward
     out["common"] = _to_boolean(trials["common"], "common", name)
 
-    if "transitions_reversed" in trials.columns:
-        out["transitions_reversed"] = _to_boolean(
-            trials["transitions_reversed"], "transitions_reversed", name
-        ).fillna(False)
+    for column in ("transitions_reversed", "stage2_choice"):
+        if column in trials.columns:
+            default = column == "stage2_choice"
+            out[column] = _to_boolean(trials[column], column, name).fillna(default)
+    if "state1" in trials.columns:
+        out["state1"] = _to_binary(trials["state1"], "state1", name)
+    if "session" in trials.columns:
+        session, session_missing = _to_float(trials["session"], "session", name)
+        bad = session_missing | (session < 1) | (session != np.round(session))
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise TrialDataError(
+                name, i + 1, "session", _raw(trials["session"], i), "is not a positive integer"
+            )
+        out["session"] = session.astype(np.int64)
     _check_order(out, name)
     _check_consistency(out, trials, reward_missing, name)
     c1, s2, c2 = (out[c].isna().to_numpy() for c in BINARY_COLUMNS)
-    out["missed"] = c1 | s2 | c2
+    if "stage2_choice" in out.columns:
+        offered = out["stage2_choice"].to_numpy(bool)
+        out["missed"] = c1 | s2 | np.where(offered, c2, reward_missing)
+    else:
+        out["missed"] = c1 | s2 | c2
     return out
 
 
@@ -235,12 +273,22 @@ def _check_consistency(out: pd.DataFrame, raw: pd.DataFrame, reward_missing, nam
         destination = np.where(reversed_, 1 - c1, c1)
     else:
         destination = c1
+    offered = (
+        out["stage2_choice"].to_numpy(bool)
+        if "stage2_choice" in out.columns
+        else np.ones(len(out), bool)
+    )
     checks = [
         (np.isnan(c1) & ~np.isnan(s2), "state2", "is given but choice1 is missed"),
+        (
+            ~offered & ~np.isnan(c2),
+            "choice2",
+            "is given but stage2_choice is false (the second stage offers no choice)",
+        ),
         (~np.isnan(c1) & np.isnan(s2), "state2", "is missing although choice1 was made"),
         (np.isnan(s2) & ~np.isnan(c2), "choice2", "is given but there is no second-stage state"),
         (
-            ~np.isnan(c2) & reward_missing,
+            offered & ~np.isnan(c2) & reward_missing,
             "reward",
             "is missing on a trial with a second-stage choice",
         ),
@@ -268,16 +316,18 @@ def _suffixes(path: Path) -> str:
 
 
 def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFrame:
-    """Read and validate a trial file.
+    """Read and validate trials from a file or a dataset folder.
 
     Parameters
     ----------
     path : str or path
-        A ``.csv``/``.tsv``/``.txt`` (optionally gzipped) or ``.parquet`` file.
-    format : {"tidy", "hbayesdm"}, optional
-        The file's coding (see :mod:`cogarb.readers` for the hBayesDM mapping).
-        ``None`` infers it from the header: hBayesDM when it has ``subjID``,
-        ``level1_choice`` and ``level2_choice``, else tidy.
+        A ``.csv``/``.tsv``/``.txt`` (optionally gzipped) or ``.parquet`` file, or
+        a folder for the formats that come as one file per participant.
+    format : str, optional
+        ``"tidy"`` (the project's schema) or the name of a reader in
+        :mod:`cogarb.readers` (``"hbayesdm"``, ``"gillan2016"``, ``"kool"``,
+        ``"feherdasilva2020"``, ``"castro_rodrigues2022"``). ``None`` infers it:
+        the reader that recognises the file or folder, else tidy.
 
     Returns
     -------
@@ -289,31 +339,53 @@ def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFr
     TrialDataError
         On data that break the schema, naming file, row, column and value.
     FileNotFoundError
+    ValueError
+        For an unknown or ambiguous format or file type.
     """
+    from cogarb import readers
+
     path = Path(path)
-    if format is not None and format not in FORMATS:
-        raise ValueError(f"unknown format {format!r} (available: {', '.join(FORMATS)})")
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file or folder")
+    if format is not None and format != "tidy":
+        readers.get_reader(format)  # unknown format: fail before reading anything
+    header = None if path.is_dir() else read_header(path)
+    if format is None:
+        format = readers.infer_format(path, header)
+    if format == "tidy":
+        if path.is_dir():
+            raise ValueError(f"{path}: is a folder; tidy trials are one file")
+        raw = read_table(path)
+    else:
+        raw = readers.get_reader(format).read(path)
+    return validate_trials(raw, source=path)
+
+
+def read_table(path: str | os.PathLike) -> pd.DataFrame:
+    """A CSV/TSV/TXT (optionally gzipped) or parquet file as a DataFrame of text columns."""
+    path = Path(path)
     suffix = _suffixes(path)
     if suffix.endswith(".parquet"):
-        raw = pd.read_parquet(path)
-    elif ".csv" in suffix or ".tsv" in suffix or suffix.endswith(".txt"):
+        return pd.read_parquet(path)
+    if ".csv" in suffix or ".tsv" in suffix or suffix.endswith(".txt"):
         try:
-            raw = pd.read_csv(path, sep=_separator(path), dtype=str, keep_default_na=False)
+            return pd.read_csv(path, sep=_separator(path), dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as err:
             raise TrialDataError(str(path), None, None, None, f"cannot be parsed: {err}") from None
-    else:
-        raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz, .tsv, .txt or .parquet)")
-    if format is None:
-        from cogarb.readers import looks_like_hbayesdm
+    raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz, .tsv, .txt or .parquet)")
 
-        format = "hbayesdm" if looks_like_hbayesdm(raw.columns) else "tidy"
-    if format == "hbayesdm":
-        from cogarb.readers import hbayesdm_to_tidy
 
-        raw = hbayesdm_to_tidy(raw, source=str(path))
-    return validate_trials(raw, source=path)
+def read_header(path: str | os.PathLike) -> list[str]:
+    """The column names of a table file (without reading its rows)."""
+    path = Path(path)
+    if _suffixes(path).endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        return list(pq.read_schema(path).names)
+    try:
+        return list(pd.read_csv(path, sep=_separator(path), dtype=str, nrows=0).columns)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError):
+        return []
 
 
 def _separator(path: Path) -> str:

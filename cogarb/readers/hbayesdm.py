@@ -1,6 +1,4 @@
-"""Readers that map other two-step formats onto the tidy trial schema.
-
-``hbayesdm``: the format of hBayesDM's ``ts_par*`` models (Ahn et al. 2017), one
+"""hBayesDM reader: the format of hBayesDM's ``ts_par*`` models (Ahn et al. 2017), one
 tab-separated row per trial with columns ``subjID, trial, level1_choice,
 level2_choice, reward`` and, optionally, the reward probabilities ``A1prob,
 A2prob, B1prob, B2prob``. Mapping:
@@ -22,6 +20,8 @@ An empty or NA ``level1_choice``/``level2_choice`` makes the trial missed (kept)
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -55,6 +55,21 @@ def _codes(raw: pd.DataFrame, column: str, allowed: tuple[int, ...], source: str
             f"is not one of {', '.join(map(str, allowed))} or empty (missed)",
         )  # fmt: skip
     return values
+
+
+FORMAT = "hbayesdm"
+
+
+def detect(path: Path, header: list[str]) -> bool:
+    """Whether a file with this header is in hBayesDM's two-step format."""
+    return looks_like_hbayesdm(header)
+
+
+def read(path: Path) -> pd.DataFrame:
+    """Read an hBayesDM two-step file (tab- or comma-separated) as unvalidated tidy trials."""
+    from cogarb.data import read_table
+
+    return hbayesdm_to_tidy(read_table(path), source=str(path))
 
 
 def hbayesdm_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
