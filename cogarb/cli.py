@@ -7,6 +7,7 @@ Errors in user input (bad trial files, task files or parameters) print one line
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
 import time
 from collections.abc import Sequence
@@ -16,10 +17,11 @@ import cogarb
 import cogarb.data
 from cogarb._atomic import atomic_path
 from cogarb.data import TrialDataError
+from cogarb.fitspec import SAMPLER_DEFAULTS, FitSpecError
 from cogarb.readers import READERS
 from cogarb.tasks import TaskSpecError
 
-USER_ERRORS = (TrialDataError, TaskSpecError, FileNotFoundError, ValueError, KeyError)
+USER_ERRORS = (TrialDataError, TaskSpecError, FitSpecError, FileNotFoundError, ValueError, KeyError)
 
 
 class CliError(Exception):
@@ -150,11 +152,11 @@ def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--agent", default="hybrid", choices=sorted(cogarb.AGENTS), help="agent (default: hybrid)"
     )
-    parser.add_argument("--draws", type=int, default=1000, help="draws per chain (default 1000)")
-    parser.add_argument("--tune", type=int, default=1000, help="tuning steps per chain (1000)")
-    parser.add_argument("--chains", type=int, default=4, help="chains (default 4)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--draws", type=int, help="draws per chain (default 1000)")
+    parser.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
+    parser.add_argument("--chains", type=int, help="chains (default 4)")
+    parser.add_argument("--seed", type=int, help="random seed (default 0)")
+    parser.add_argument("--out", help="output folder (required unless TRIALS is a fit.toml)")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -166,6 +168,21 @@ def _pairs(texts: Sequence[str], what: str) -> list[tuple[str, str]]:
             raise CliError(f"{what} must be PARAM=COLUMN, got {text!r}")
         pairs.append((name.strip(), column.strip()))
     return pairs
+
+
+def _sampler_overrides(args) -> dict:
+    """The sampler settings given on the command line (the others keep their defaults)."""
+    return {k: getattr(args, k) for k in SAMPLER_DEFAULTS if getattr(args, k) is not None}
+
+
+def _sampler_args(args) -> dict:
+    return {**SAMPLER_DEFAULTS, **_sampler_overrides(args)}
+
+
+def _out(args) -> Path:
+    if args.out is None:
+        raise CliError("--out DIR is required")
+    return Path(args.out)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -253,6 +270,9 @@ def _report(idata, seconds: float, out: Path) -> None:
 
 
 def cmd_fit(args) -> int:
+    if str(args.trials).endswith(".toml"):
+        return _fit_spec(args)
+    out = _out(args)
     trials = cogarb.read_trials(args.trials, format=args.format)
     options = {}
     if args.condition:
@@ -269,23 +289,89 @@ def cmd_fit(args) -> int:
     )
     start = time.perf_counter()
     idata = cogarb.fit(
-        trials, args.agent, draws=args.draws, tune=args.tune, chains=args.chains,
-        seed=args.seed, posterior_predictive=args.ppc or False, progress=not args.quiet,
-        **options,
+        trials, args.agent, **_sampler_args(args), posterior_predictive=args.ppc or False,
+        progress=not args.quiet, **options,
     )  # fmt: skip
-    out = Path(args.out)
     _write_fit(idata, out)
     _report(idata, time.perf_counter() - start, out)
     return 0
 
 
+def _spec_trials(spec):
+    trials = cogarb.read_trials(spec.data, format=spec.format)
+    n_read = len(trials)
+    if spec.include is not None:
+        if spec.include not in trials.columns:
+            raise CliError(f"{spec.source}: data.include names '{spec.include}', not a column")
+        keep = cogarb.data.boolean_column(trials, spec.include, str(spec.data))
+        trials = trials[keep].copy()
+        trials["participant"] = trials["participant"].cat.remove_unused_categories()
+    print(
+        f"{spec.data.name}: {trials['participant'].nunique()} participants, {len(trials)} "
+        f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood)"
+        + (
+            f"; {n_read - len(trials)} rows outside '{spec.include}' not fitted"
+            if spec.include
+            else ""
+        )
+    )
+    return trials
+
+
+def _fit_spec(args) -> int:
+    """Run every fit of a fit.toml whose output is missing or out of date."""
+    import json
+
+    from cogarb.fitspec import load_fit_spec
+
+    spec = load_fit_spec(args.trials)
+    overrides = _sampler_overrides(args)
+    trials = None
+    for job in spec.fits:
+        if overrides:
+            job = dataclasses.replace(job, sampler={**job.sampler, **overrides})
+        out = spec.out / job.name
+        marker = out / "done.json"
+        fingerprint = spec.fingerprint(job)
+        if marker.is_file() and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
+            print(f"{job.name}: up to date in {out}/ (skipped)")
+            continue
+        marker.unlink(missing_ok=True)  # a stale or interrupted fit is redone from scratch
+        if trials is None:
+            trials = _spec_trials(spec)
+        print(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
+        start = time.perf_counter()
+        idata = cogarb.fit(
+            trials, job.agent, **job.sampler, p_common=spec.p_common,
+            progress=not args.quiet, **job.model_options(),
+        )  # fmt: skip
+        _write_fit(idata, out)
+        seconds = time.perf_counter() - start
+        _report(idata, seconds, out)
+        done = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job.name}
+        _atomic_write_text(marker, json.dumps(done, indent=2) + "\n")  # last: marks completion
+    if spec.compare:
+        _compare_spec(spec)
+    return 0
+
+
+def _compare_spec(spec) -> None:
+    import arviz as az
+
+    table = cogarb.compare(
+        {name: az.from_netcdf(spec.out / name / "posterior.nc") for name in spec.compare}
+    )
+    _atomic_write_text(spec.out / "compare.csv", table.to_csv())
+    print(table)
+
+
 def cmd_recover(args) -> int:
+    out = _out(args)
     start = time.perf_counter()
     result = cogarb.recover(
-        args.agent, args.task, args.participants, seed=args.seed, draws=args.draws,
-        tune=args.tune, chains=args.chains, progress=not args.quiet,
+        args.agent, args.task, args.participants, **_sampler_args(args),
+        progress=not args.quiet,
     )  # fmt: skip
-    out = Path(args.out)
     _write_fit(
         result.idata,
         out,

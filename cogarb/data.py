@@ -143,6 +143,17 @@ def _to_boolean(series: pd.Series, column: str, source: str) -> pd.arrays.Boolea
     return pd.arrays.BooleanArray(true & ~missing, missing)
 
 
+def boolean_column(trials: pd.DataFrame, column: str, source: str = "trials") -> np.ndarray:
+    """A true/false column (text or typed) as a bool array; empty counts as false.
+
+    Raises
+    ------
+    TrialDataError
+        For a value that is not true/false, 1/0 or empty, naming row and column.
+    """
+    return _to_boolean(trials[column], column, source).fillna(False).to_numpy(bool)
+
+
 def validate_trials(trials: pd.DataFrame, source: str | os.PathLike | None = None) -> pd.DataFrame:
     """Check trials against the schema and return a typed copy.
 

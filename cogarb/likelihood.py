@@ -112,6 +112,20 @@ def binary_levels(trials: pd.DataFrame, column: str) -> list:
     return levels
 
 
+def _check_supported_task(trials: pd.DataFrame) -> None:
+    """Refuse task variants the likelihood kernels do not model (rather than misfit them)."""
+    if "stage2_choice" in trials.columns and not trials["stage2_choice"].all():
+        raise ValueError(
+            "the likelihood models a second-stage choice on every trial; these trials have "
+            "none (stage2_choice false: Kool's novel task, Akam's task) and cannot be fitted yet"
+        )
+    if "state1" in trials.columns and trials["state1"].nunique(dropna=True) > 1:
+        raise ValueError(
+            "the likelihood models one first-stage state; these trials have two (state1), "
+            "as in Kool's novel task, and cannot be fitted yet"
+        )
+
+
 def trial_arrays(
     trials: pd.DataFrame,
     condition: str | None = None,
@@ -135,6 +149,7 @@ def trial_arrays(
         trials = validate_trials(trials)
     if not 0.0 < p_common < 1.0:
         raise ValueError(f"p_common must lie in (0, 1), got {p_common!r}")
+    _check_supported_task(trials)
     trials = trials.sort_values(["participant", "trial"], kind="stable")
     participant = trials["participant"].astype(str).to_numpy()
     starts = np.flatnonzero(np.r_[True, participant[1:] != participant[:-1]])

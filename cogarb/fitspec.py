@@ -1,0 +1,262 @@
+"""Fit specifications: the ``fit.toml`` of each ``fits/<dataset>/`` folder.
+
+A specification names the data, the agents to fit with their condition and
+covariate effects, and the sampler settings::
+
+    [data]
+    path = "trials.csv.gz"     # relative to the fit.toml
+    format = "tidy"            # optional; inferred when left out
+    include = "in_paper"       # optional boolean column: fit only rows where true
+    p_common = 0.7             # optional instructed common-transition probability
+
+    [sampler]                  # optional; these are the defaults
+    draws = 1000
+    tune = 1000
+    chains = 4
+    seed = 0
+
+    [[fit]]
+    name = "hybrid_compulsivity"   # output folder name: out/<name>/
+    agent = "hybrid"
+    conditions = { w = "stakes" }              # optional
+    covariates = { w = ["compulsivity"] }      # optional
+    sampler = { draws = 2000 }                 # optional per-fit overrides
+
+    [compare]                  # optional: LOO comparison of these fits
+    fits = ["mf", "mb", "hybrid"]
+
+:func:`load_fit_spec` checks every key and value and raises
+:class:`FitSpecError` naming the file and key. Running a specification (and
+writing its outputs) is the command line's job: ``cogarb fit fit.toml``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from cogarb._version import __version__
+from cogarb.agents import AGENTS
+
+SAMPLER_DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 0}
+_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+class FitSpecError(ValueError):
+    """A fit specification with an unknown key or a bad value; names file and key."""
+
+
+@dataclass(frozen=True)
+class FitJob:
+    """One model fit of a specification.
+
+    Attributes
+    ----------
+    name : str
+        Output folder name.
+    agent : str
+    conditions : dict
+        ``{parameter: column}`` within-participant effects.
+    covariates : dict
+        ``{parameter: [column, ...]}`` participant-level effects.
+    sampler : dict
+        ``draws``, ``tune``, ``chains``, ``seed``.
+    """
+
+    name: str
+    agent: str
+    conditions: dict = field(default_factory=dict)
+    covariates: dict = field(default_factory=dict)
+    sampler: dict = field(default_factory=lambda: dict(SAMPLER_DEFAULTS))
+
+    def model_options(self) -> dict:
+        """Keyword arguments for :func:`cogarb.fit` beyond the sampler settings."""
+        options = {}
+        if self.conditions:
+            options["conditions"] = dict(self.conditions)
+        if self.covariates:
+            options["covariates"] = {k: list(v) for k, v in self.covariates.items()}
+        return options
+
+
+@dataclass(frozen=True)
+class FitSpec:
+    """A parsed ``fit.toml``.
+
+    Attributes
+    ----------
+    source : Path
+        The TOML file.
+    data : Path
+        The trial file or folder (resolved against the TOML's folder).
+    format : str or None
+    include : str or None
+        Boolean column selecting the rows to fit.
+    p_common : float
+    fits : tuple of FitJob
+    compare : tuple of str
+        Names of the fits to compare by LOO.
+    """
+
+    source: Path
+    data: Path
+    format: str | None
+    include: str | None
+    p_common: float
+    fits: tuple[FitJob, ...]
+    compare: tuple[str, ...] = ()
+
+    @property
+    def out(self) -> Path:
+        """The output folder, ``out/`` beside the TOML file."""
+        return self.source.parent / "out"
+
+    def fingerprint(self, job: FitJob) -> str:
+        """A hash of everything a fit's result depends on.
+
+        The data file's bytes (or, for a folder, its files' names and bytes), the
+        data options, the job and the cogarb version: a finished fit whose
+        fingerprint still matches need not run again.
+        """
+        digest = hashlib.sha256()
+        paths = (
+            sorted(p for p in self.data.rglob("*") if p.is_file())
+            if self.data.is_dir()
+            else [self.data]
+        )
+        for path in paths:
+            digest.update(str(path.relative_to(self.data.parent)).encode())
+            digest.update(hashlib.sha256(path.read_bytes()).digest())
+        settings = {
+            "format": self.format,
+            "include": self.include,
+            "p_common": self.p_common,
+            "job": asdict(job),
+            "cogarb": __version__,
+        }
+        digest.update(json.dumps(settings, sort_keys=True).encode())
+        return digest.hexdigest()
+
+
+def _fail(source: Path, key: str, problem: str) -> FitSpecError:
+    return FitSpecError(f"{source}: key '{key}' {problem}")
+
+
+def _check_keys(table: dict, allowed: set[str], source: Path, prefix: str) -> None:
+    for key in table:
+        if key not in allowed:
+            known = ", ".join(sorted(allowed))
+            raise _fail(source, f"{prefix}{key}", f"is not known (expected one of: {known})")
+
+
+def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
+    _check_keys(table, set(SAMPLER_DEFAULTS), source, prefix)
+    out = dict(base)
+    for key, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise _fail(source, f"{prefix}{key}", f"must be an integer, got {value!r}")
+        if value < (0 if key == "seed" else 1):
+            raise _fail(source, f"{prefix}{key}", f"must be positive, got {value!r}")
+        out[key] = value
+    return out
+
+
+def _job(table: dict, index: int, sampler: dict, source: Path) -> FitJob:
+    prefix = f"fit[{index}]."
+    _check_keys(table, {"name", "agent", "conditions", "covariates", "sampler"}, source, prefix)
+    agent = table.get("agent")
+    if agent not in AGENTS:
+        raise _fail(source, prefix + "agent", f"must be one of {', '.join(AGENTS)}, got {agent!r}")
+    name = table.get("name", agent)
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise _fail(
+            source, prefix + "name", f"must be a folder name (letters, digits, _.-), got {name!r}"
+        )
+    conditions = table.get("conditions", {})
+    if not isinstance(conditions, dict) or not all(isinstance(v, str) for v in conditions.values()):
+        raise _fail(source, prefix + "conditions", 'must be a table {parameter = "column"}')
+    covariates = table.get("covariates", {})
+    if not isinstance(covariates, dict):
+        raise _fail(source, prefix + "covariates", 'must be a table {parameter = ["column", ...]}')
+    covariates = {k: [v] if isinstance(v, str) else v for k, v in covariates.items()}
+    for key, columns in covariates.items():
+        if not isinstance(columns, list) or not all(isinstance(c, str) for c in columns):
+            raise _fail(
+                source, f"{prefix}covariates.{key}", "must be a column name or a list of them"
+            )
+    return FitJob(
+        name=name,
+        agent=agent,
+        conditions=dict(conditions),
+        covariates=covariates,
+        sampler=_sampler(table.get("sampler", {}), sampler, source, prefix + "sampler."),
+    )
+
+
+def load_fit_spec(path: str | os.PathLike) -> FitSpec:
+    """Read and check a ``fit.toml``.
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    FitSpec
+
+    Raises
+    ------
+    FitSpecError
+        On a TOML syntax error, an unknown key, a missing data file or a bad value;
+        the message names the file and the key.
+    FileNotFoundError
+        If the TOML file does not exist.
+    """
+    source = Path(path)
+    if not source.is_file():
+        raise FileNotFoundError(f"{source}: no such file")
+    try:
+        with source.open("rb") as handle:
+            raw = tomllib.load(handle)
+    except tomllib.TOMLDecodeError as err:
+        raise FitSpecError(f"{source}: not valid TOML: {err}") from None
+    _check_keys(raw, {"data", "sampler", "fit", "compare"}, source, "")
+    data = raw.get("data")
+    if not isinstance(data, dict) or "path" not in data:
+        raise _fail(source, "data.path", "is required (the trial file, relative to this file)")
+    _check_keys(data, {"path", "format", "include", "p_common"}, source, "data.")
+    data_path = (source.parent / data["path"]).resolve()
+    if not data_path.exists():
+        raise _fail(source, "data.path", f"names {data_path}, which does not exist")
+    p_common = data.get("p_common", 0.7)
+    if isinstance(p_common, bool) or not isinstance(p_common, int | float) or not 0 < p_common < 1:
+        raise _fail(source, "data.p_common", f"must be a number in (0, 1), got {p_common!r}")
+    sampler = _sampler(raw.get("sampler", {}), SAMPLER_DEFAULTS, source, "sampler.")
+    tables = raw.get("fit")
+    if not isinstance(tables, list) or not tables:
+        raise _fail(source, "fit", "must list at least one [[fit]] table")
+    fits = tuple(_job(t, i, sampler, source) for i, t in enumerate(tables))
+    names = [job.name for job in fits]
+    duplicated = sorted({n for n in names if names.count(n) > 1})
+    if duplicated:
+        raise _fail(source, "fit.name", f"repeats {', '.join(duplicated)}: names must be unique")
+    compare = raw.get("compare", {})
+    _check_keys(compare, {"fits"}, source, "compare.")
+    compared = compare.get("fits", [])
+    unknown = [n for n in compared if n not in names]
+    if unknown:
+        raise _fail(source, "compare.fits", f"names unknown fits: {', '.join(unknown)}")
+    return FitSpec(
+        source=source.resolve(),
+        data=data_path,
+        format=data.get("format"),
+        include=data.get("include"),
+        p_common=float(p_common),
+        fits=fits,
+        compare=tuple(compared),
+    )

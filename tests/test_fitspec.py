@@ -1,0 +1,133 @@
+"""fit.toml specifications: parsing with clear errors, and the resumable runner of the CLI."""
+
+import json
+
+import pandas as pd
+import pytest
+
+import cogarb
+from cogarb.cli import main
+from cogarb.fitspec import SAMPLER_DEFAULTS, FitSpecError, load_fit_spec
+from cogarb.fitting import SamplingWarning
+
+SPEC = """
+[data]
+path = "trials.csv"
+include = "keep"
+
+[sampler]
+draws = 20
+tune = 20
+chains = 1
+seed = 3
+
+[[fit]]
+name = "hybrid"
+agent = "hybrid"
+
+[[fit]]
+name = "hybrid_again"
+agent = "hybrid"
+sampler = { seed = 4 }
+
+[compare]
+fits = ["hybrid", "hybrid_again"]
+"""
+
+
+@pytest.fixture
+def spec_folder(tmp_path):
+    trials = cogarb.simulate("daw2011", "hybrid", n_participants=5, seed=2)
+    trials = trials[trials["trial"] <= 40].copy()
+    trials["keep"] = trials["participant"].astype(str) != trials["participant"].iloc[0]
+    cogarb.write_trials(trials, tmp_path / "trials.csv")
+    (tmp_path / "fit.toml").write_text(SPEC)
+    return tmp_path
+
+
+def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
+    spec = load_fit_spec(spec_folder / "fit.toml")
+    assert spec.data == (spec_folder / "trials.csv").resolve()
+    assert spec.include == "keep" and spec.p_common == 0.7
+    assert [job.name for job in spec.fits] == ["hybrid", "hybrid_again"]
+    assert spec.fits[0].sampler == {"draws": 20, "tune": 20, "chains": 1, "seed": 3}
+    assert spec.fits[1].sampler["seed"] == 4 and spec.fits[1].sampler["draws"] == 20
+    assert spec.compare == ("hybrid", "hybrid_again")
+    assert spec.out == spec_folder / "out"
+    # the fingerprint follows the job and the data
+    first = spec.fingerprint(spec.fits[0])
+    assert first != spec.fingerprint(spec.fits[1])
+    (spec_folder / "trials.csv").write_text((spec_folder / "trials.csv").read_text() + "\n")
+    assert spec.fingerprint(spec.fits[0]) != first
+
+
+@pytest.mark.parametrize(
+    "replace, message",
+    [
+        (('agent = "hybrid"', 'agent = "sarsa"'), "key 'fit[0].agent' must be one of"),
+        (("draws = 20", "draws = 0"), "key 'sampler.draws' must be positive"),
+        (("draws = 20", 'draws = "many"'), "key 'sampler.draws' must be an integer"),
+        (("[compare]", "[compare]\ncolour = 1"), "key 'compare.colour' is not known"),
+        (('path = "trials.csv"', 'path = "none.csv"'), "key 'data.path' names"),
+        (('name = "hybrid_again"', 'name = "hybrid"'), "key 'fit.name' repeats hybrid"),
+        (('fits = ["hybrid", "hybrid_again"]', 'fits = ["mb"]'), "unknown fits: mb"),
+        (('name = "hybrid"', 'name = "../x"'), "must be a folder name"),
+        (("[data]", "[data]\np_common = 1.5"), "key 'data.p_common' must be a number"),
+        (("[[fit]]", "[[fit]]\nconditions = 3"), "key 'fit[0].conditions' must be a table"),
+        (("[sampler]", "[sampler"), "not valid TOML"),
+    ],
+)
+def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
+    path = spec_folder / "fit.toml"
+    path.write_text(SPEC.replace(*replace, 1))
+    with pytest.raises(FitSpecError, match="fit.toml") as err:
+        load_fit_spec(path)
+    assert message in str(err.value)
+    # the CLI reports the same line and exits with 2, before any fitting
+    assert main(["fit", str(path)]) == 2
+    captured = capsys.readouterr().err
+    assert captured.startswith("cogarb: error:") and message in captured
+    assert not (spec_folder / "out").exists()
+
+
+def test_sampler_defaults_apply_without_a_sampler_table(spec_folder):
+    path = spec_folder / "fit.toml"
+    path.write_text('[data]\npath = "trials.csv"\n[[fit]]\nagent = "mb"\n')
+    spec = load_fit_spec(path)
+    assert spec.fits[0].name == "mb" and spec.fits[0].sampler == SAMPLER_DEFAULTS
+
+
+def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, capsys):
+    spec = spec_folder / "fit.toml"
+    out = spec_folder / "out"
+    with pytest.warns(SamplingWarning):
+        assert main(["fit", str(spec), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    # the participant outside `include` is reported, not silently dropped
+    assert "4 participants, 160 trials" in printed and "40 rows outside 'keep'" in printed
+    for name in ("hybrid", "hybrid_again"):
+        names = sorted(p.name for p in (out / name).iterdir())
+        assert names == ["diagnostics.json", "done.json", "posterior.nc", "summary.csv"]
+    assert "elpd" in (out / "compare.csv").read_text()
+    stamp = (out / "hybrid" / "posterior.nc").stat().st_mtime_ns
+
+    # a rerun of finished work does nothing
+    assert main(["fit", str(spec), "--quiet"]) == 0
+    assert capsys.readouterr().out.count("(skipped)") == 2
+    assert (out / "hybrid" / "posterior.nc").stat().st_mtime_ns == stamp
+
+    # an interrupted fit (no completion marker) is redone; the finished one is not
+    (out / "hybrid_again" / "done.json").unlink()
+    with pytest.warns(SamplingWarning):
+        assert main(["fit", str(spec), "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    assert "hybrid: up to date" in printed and "hybrid_again: fitting 'hybrid'" in printed
+    assert json.loads((out / "hybrid_again" / "done.json").read_text())["job"] == "hybrid_again"
+    assert (out / "hybrid" / "posterior.nc").stat().st_mtime_ns == stamp
+
+    # a sampler setting given on the command line changes the fit, so it runs again
+    with pytest.warns(SamplingWarning):
+        assert main(["fit", str(spec), "--quiet", "--draws", "25", "--out", "ignored"]) == 0
+    summary = pd.read_csv(out / "hybrid" / "summary.csv", index_col=0)
+    assert "mu_w" in summary.index
+    assert (out / "hybrid" / "posterior.nc").stat().st_mtime_ns != stamp
