@@ -62,7 +62,7 @@ FORMAT = "hbayesdm"
 
 def detect(path: Path, header: list[str]) -> bool:
     """Whether a file with this header is in hBayesDM's two-step format."""
-    return looks_like_hbayesdm(header)
+    return header is not None and looks_like_hbayesdm(header)
 
 
 def read(path: Path) -> pd.DataFrame:
