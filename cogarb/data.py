@@ -246,6 +246,7 @@ def _validate(trials: pd.DataFrame, name: str) -> pd.DataFrame:
                 name, i + 1, "session", _raw(trials["session"], i), "is not a positive integer"
             )
         out["session"] = session.astype(np.int64)
+    _type_optional_columns(out)
     _check_order(out, name)
     _check_consistency(out, trials, reward_missing, name)
     c1, s2, c2 = (out[c].isna().to_numpy() for c in BINARY_COLUMNS)
@@ -255,6 +256,37 @@ def _validate(trials: pd.DataFrame, name: str) -> pd.DataFrame:
     else:
         out["missed"] = c1 | s2 | c2
     return out
+
+
+KNOWN_COLUMNS = frozenset(
+    {*REQUIRED_COLUMNS, "transitions_reversed", "stage2_choice", "state1", "session"}
+)
+
+
+def _type_optional_columns(out: pd.DataFrame) -> None:
+    """Give text columns read from CSV their type: numbers, or true/false; else leave them.
+
+    Empty cells and NA tokens become NaN / <NA>; nothing is dropped and a column
+    with any other text stays text.
+    """
+    for column in out.columns:
+        if column in KNOWN_COLUMNS or not _is_texty(out[column]):
+            continue
+        series = out[column]
+        missing = _missing_text(series)
+        if missing.all():
+            continue
+        text = series.astype(str).str.strip()
+        numbers = pd.to_numeric(text.where(~missing), errors="coerce")
+        if not (numbers.isna().to_numpy() & ~missing).any():
+            out[column] = numbers.astype(float)
+            continue
+        lowered = text.str.lower()
+        if lowered[~missing].isin({"true", "false"}).all():
+            out[column] = pd.array(
+                [pd.NA if m else v == "true" for m, v in zip(missing, lowered, strict=True)],
+                dtype="boolean",
+            )
 
 
 def _check_order(out: pd.DataFrame, name: str) -> None:
@@ -432,6 +464,18 @@ def write_trials(trials: pd.DataFrame, path: str | os.PathLike) -> Path:
         if suffix.endswith(".parquet"):
             trials.to_parquet(tmp, index=False)
         else:
-            compression = "gzip" if suffix.endswith(".gz") else None
-            trials.to_csv(tmp, index=False, compression=compression)
+            if suffix.endswith(".gz"):
+                _write_gzip_csv(trials, tmp)
+            else:
+                trials.to_csv(tmp, index=False)
     return path
+
+
+def _write_gzip_csv(trials: pd.DataFrame, path) -> None:
+    """Gzipped CSV whose bytes depend on the trials only (no file name, no time stamp)."""
+    import gzip
+    import io
+
+    with open(path, "wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=0) as gz:
+        with io.TextIOWrapper(gz, encoding="utf-8", newline="") as text:
+            trials.to_csv(text, index=False)

@@ -111,3 +111,25 @@ def test_interrupted_write_leaves_old_file_and_no_temporary(tmp_path, sims):
         raise RuntimeError("interrupted")
     assert path.read_bytes() == before
     assert list(tmp_path.iterdir()) == [path]
+
+
+def test_optional_columns_get_their_type_and_gzip_bytes_are_reproducible(tmp_path):
+    trials = cogarb.simulate("daw2011", "hybrid", n_participants=2, seed=5)
+    trials["score"] = np.where(trials["trial"] % 7 == 0, np.nan, trials["trial"] * 0.5)
+    trials["flag"] = pd.array([pd.NA if t % 5 == 0 else t % 2 == 0 for t in trials["trial"]])
+    trials["site"] = "LS"
+    first, second = tmp_path / "a.csv.gz", tmp_path / "b" / "a.csv.gz"
+    second.parent.mkdir()
+    cogarb.write_trials(trials, first)
+    cogarb.write_trials(trials, second)  # another temporary file name, another time
+    assert first.read_bytes() == second.read_bytes()
+    back = cogarb.read_trials(first)
+    assert (
+        back["score"].dtype == float
+        and back["score"].isna().sum() == (trials["trial"] % 7 == 0).sum()
+    )
+    np.testing.assert_array_equal(back["score"].to_numpy(), trials["score"].to_numpy())
+    assert (
+        back["flag"].dtype == "boolean" and back["flag"].isna().sum() == trials["flag"].isna().sum()
+    )
+    assert (back["site"] == "LS").all()  # text stays text
