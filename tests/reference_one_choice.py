@@ -1,0 +1,121 @@
+"""Plain-Python reference for two-step tasks without a second-stage choice.
+
+Written from the equations (Kool, Cushman & Gershman 2016; Akam, Costa & Dayan
+2015) with Python floats, lists and dicts, sharing no code with
+``cogarb._kernels.one_choice``. The transition matrix is built explicitly as
+T[a][s] and the choice probability is a two-option softmax with direct
+exponentials, as the papers write them. The simulator consumes the same uniform
+draws as the kernel (choice, transition, reward per trial).
+"""
+
+import math
+
+PARAMETERS = ("alpha1", "alpha2", "lambda", "beta1", "p", "w")
+
+
+def softmax_probs(logits):
+    """Softmax over a list of logits (shifted by their maximum)."""
+    m = max(logits)
+    e = [math.exp(x - m) for x in logits]
+    return [v / sum(e) for v in e]
+
+
+def transition_matrix(p_common, reversed_):
+    """T[a][s] = P(second-stage state s | first-stage action a)."""
+    T = [[p_common, 1 - p_common], [1 - p_common, p_common]]
+    if reversed_:
+        T = [[T[a][1 - s] for s in (0, 1)] for a in (0, 1)]
+    return T
+
+
+class Agent:
+    """The hybrid without a second-stage choice, one participant."""
+
+    def __init__(self, params, p_common, stick_within_state):
+        self.params = dict(params)
+        self.p_common = p_common
+        self.stick_within_state = stick_within_state
+        self.q_mf = {(s1, a): 0.0 for s1 in (0, 1) for a in (0, 1)}
+        self.q2 = {0: 0.0, 1: 0.0}
+        self.last = None  # (state1, choice1) of the last choice made
+
+    def model_based(self, reversed_):
+        T = transition_matrix(self.p_common, reversed_)
+        return [sum(T[a][s] * self.q2[s] for s in (0, 1)) for a in (0, 1)]
+
+    def choice_probs(self, state1, reversed_):
+        """P(a1 = 0), P(a1 = 1) in ``state1``, with Q_MB."""
+        w, beta1, pers = self.params["w"], self.params["beta1"], self.params["p"]
+        q_mb = self.model_based(reversed_)
+        bonus = [0.0, 0.0]
+        if self.last is not None:
+            last_state1, last_choice1 = self.last
+            if not (self.stick_within_state and last_state1 != state1):
+                bonus[last_choice1] = 1.0
+        logits = [
+            beta1 * (w * q_mb[a] + (1 - w) * self.q_mf[(state1, a)] + pers * bonus[a])
+            for a in (0, 1)
+        ]
+        return softmax_probs(logits), q_mb
+
+    def learn(self, state1, choice1, state2, reward):
+        alpha1, alpha2 = self.params["alpha1"], self.params["alpha2"]
+        lam = self.params["lambda"]
+        delta1 = self.q2[state2] - self.q_mf[(state1, choice1)]
+        delta2 = reward - self.q2[state2]
+        self.q_mf[(state1, choice1)] = (
+            self.q_mf[(state1, choice1)] + alpha1 * delta1 + alpha1 * lam * delta2
+        )
+        self.q2[state2] = self.q2[state2] + alpha2 * delta2
+        self.last = (state1, choice1)
+        return delta1, delta2
+
+
+def simulate(params, state1, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms):
+    """Simulate one participant; returns a list of dicts, one per trial."""
+    agent = Agent(params, p_common, stick_within_state)
+    rows = []
+    for t, (u_choice, u_transition, u_reward) in enumerate(uniforms):
+        s1 = state1[t]
+        probs, q_mb = agent.choice_probs(s1, reversed_[t])
+        a1 = 1 if u_choice < probs[1] else 0
+        # the common destination of a1 is a1, or 1 - a1 under reversed transitions;
+        # it is reached when the transition draw is below p_common
+        destination = 1 - a1 if reversed_[t] else a1
+        common = u_transition < p_common
+        s2 = destination if common else 1 - destination
+        if bernoulli:
+            r = 1.0 if u_reward < payoff[t][s2] else 0.0
+        else:
+            r = payoff[t][s2]
+        row = dict(
+            choice1=a1,
+            state2=s2,
+            reward=r,
+            common=common,
+            q_mf_0=agent.q_mf[(s1, 0)],
+            q_mf_1=agent.q_mf[(s1, 1)],
+            q_mb_0=q_mb[0],
+            q_mb_1=q_mb[1],
+            q2_0=agent.q2[0],
+            q2_1=agent.q2[1],
+            prob_choice1=probs[a1],
+        )
+        row["delta1"], row["delta2"] = agent.learn(s1, a1, s2, r)
+        rows.append(row)
+    return rows
+
+
+def loglik(params, state1, choice1, state2, reward, reversed_, missed, p_common,
+           stick_within_state):  # fmt: skip
+    """Per-trial log P(choice1) (0 on missed trials, which change nothing)."""
+    agent = Agent(params, p_common, stick_within_state)
+    out = []
+    for t in range(len(choice1)):
+        if missed[t]:
+            out.append(0.0)
+            continue
+        probs, _ = agent.choice_probs(state1[t], reversed_[t])
+        out.append(math.log(probs[choice1[t]]))
+        agent.learn(state1[t], choice1[t], state2[t], reward[t])
+    return out
