@@ -63,8 +63,8 @@ class TrialDataError(ValueError):
     source : str
         The file (or ``"trials"`` for an in-memory DataFrame).
     row : int or None
-        1-based data row (the header is not counted; for a CSV file the line
-        number is ``row + 1``).
+        1-based data row: the header and blank lines are not counted (in a CSV
+        file without blank lines the line number is ``row + 1``).
     column : str or None
     value : object
     """
@@ -115,6 +115,19 @@ def _to_float(
         i = int(np.flatnonzero(bad)[0])
         raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
     return values, missing
+
+
+MAX_INTEGER = 2**53  # larger floats are not exact integers (and overflow int64 beyond 2**63)
+
+
+def _positive_integers(series: pd.Series, column: str, source: str) -> np.ndarray:
+    problem = f"is not a positive integer (up to {MAX_INTEGER})"
+    values, missing = _to_float(series, column, source, problem)
+    bad = missing | (values < 1) | (values > MAX_INTEGER) | (values != np.round(values))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
+    return values.astype(np.int64)
 
 
 def _to_binary(series: pd.Series, column: str, source: str) -> pd.arrays.IntegerArray:
@@ -216,14 +229,7 @@ def _validate(trials: pd.DataFrame, name: str) -> pd.DataFrame:
     ids = participant.astype(str).str.strip()
     out["participant"] = pd.Categorical(ids, categories=pd.unique(ids))
 
-    trial, trial_missing = _to_float(trials["trial"], "trial", name)
-    bad = trial_missing | (trial < 1) | (trial != np.round(trial))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise TrialDataError(
-            name, i + 1, "trial", _raw(trials["trial"], i), "is not a positive integer"
-        )
-    out["trial"] = trial.astype(np.int64)
+    out["trial"] = _positive_integers(trials["trial"], "trial", name)
 
     for column in BINARY_COLUMNS:
         out[column] = _to_binary(trials[column], column, name)
@@ -238,14 +244,7 @@ def _validate(trials: pd.DataFrame, name: str) -> pd.DataFrame:
     if "state1" in trials.columns:
         out["state1"] = _to_binary(trials["state1"], "state1", name)
     if "session" in trials.columns:
-        session, session_missing = _to_float(trials["session"], "session", name)
-        bad = session_missing | (session < 1) | (session != np.round(session))
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise TrialDataError(
-                name, i + 1, "session", _raw(trials["session"], i), "is not a positive integer"
-            )
-        out["session"] = session.astype(np.int64)
+        out["session"] = _positive_integers(trials["session"], "session", name)
     _type_optional_columns(out)
     _check_order(out, name)
     _check_consistency(out, trials, reward_missing, name)
@@ -411,11 +410,44 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
     if suffix.endswith(".parquet"):
         return pd.read_parquet(path)
     if ".csv" in suffix or ".tsv" in suffix or suffix.endswith(".txt"):
+        separator = _separator(path)
+        _check_field_counts(path, separator)
         try:
-            return pd.read_csv(path, sep=_separator(path), dtype=str, keep_default_na=False)
+            return pd.read_csv(path, sep=separator, dtype=str, keep_default_na=False)
         except (pd.errors.ParserError, UnicodeDecodeError) as err:
-            raise TrialDataError(str(path), None, None, None, f"cannot be parsed: {err}") from None
+            problem = f"cannot be parsed: {' '.join(str(err).split())}"
+            raise TrialDataError(str(path), None, None, None, problem) from None
     raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz, .tsv, .txt or .parquet)")
+
+
+def _open_text(path: Path):
+    import gzip
+
+    if _suffixes(path).endswith(".gz"):
+        return gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="")
+    return open(path, encoding="utf-8", errors="replace", newline="")
+
+
+def _check_field_counts(path: Path, separator: str) -> None:
+    """Every data row has as many fields as the header (pandas would pad short rows).
+
+    Rows are counted as pandas counts them: blank lines are skipped and the
+    header is not a row.
+    """
+    import csv
+
+    with _open_text(path) as handle:
+        blank = lambda r: not r or (len(r) == 1 and not r[0].strip())  # noqa: E731
+        rows = (r for r in csv.reader(handle, delimiter=separator) if not blank(r))
+        header = next(rows, None)
+        if header is None:
+            return
+        for row_number, fields in enumerate(rows, start=1):
+            if len(fields) != len(header):
+                raise TrialDataError(
+                    str(path), row_number, None, None,
+                    f"has {len(fields)} fields, the header has {len(header)}",
+                )  # fmt: skip
 
 
 def read_header(path: str | os.PathLike) -> list[str]:
@@ -437,11 +469,9 @@ def _separator(path: Path) -> str:
     if ".tsv" in suffix:
         return "\t"
     if suffix.endswith(".txt"):
-        import gzip
-
-        opener = gzip.open if suffix.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8", errors="replace") as handle:
-            return "\t" if "\t" in handle.readline() else ","
+        with _open_text(path) as handle:
+            first = next((line for line in handle if line.strip()), "")
+            return "\t" if "\t" in first else ","
     return ","
 
 

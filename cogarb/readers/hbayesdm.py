@@ -16,7 +16,10 @@ common                        choice1 = state2 (option 1 commonly leads to A)
 p_reward_00, _01, _10, _11    A1prob, A2prob, B1prob, B2prob
 ============================  ===============================================
 
-An empty or NA ``level1_choice``/``level2_choice`` makes the trial missed (kept).
+An empty or NA ``level1_choice`` or ``level2_choice`` makes the whole trial missed
+(kept): the second-stage state is coded only through ``level2_choice``, so without
+it the transition is unknown. The raw ``level1_choice`` and ``level2_choice`` are
+kept as columns.
 """
 
 from __future__ import annotations
@@ -81,19 +84,26 @@ def hbayesdm_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
     absent = [c for c in HBAYESDM_COLUMNS if c not in raw.columns]
     if absent:
         raise TrialDataError(source, None, absent[0], None, "is missing (hBayesDM format)")
+    subject = raw["subjID"].astype(str).str.strip()
+    empty = subject.str.lower().isin(MISSING_TOKENS).to_numpy()
+    if empty.any():
+        i = int(np.flatnonzero(empty)[0])
+        raise TrialDataError(source, i + 1, "subjID", raw["subjID"].iloc[i], "is empty")
     level1 = _codes(raw, "level1_choice", (1, 2), source)
     level2 = _codes(raw, "level2_choice", (1, 2, 3, 4), source)
-    choice1 = level1 - 1
-    state2 = np.where(np.isnan(level2), np.nan, (level2 >= 3).astype(float))
-    choice2 = np.where(np.isnan(level2), np.nan, (level2 - 1) % 2)
-    missed = np.isnan(choice1) | np.isnan(state2)
+    # the second-stage state is coded only through level2_choice: without it the
+    # transition is unknown, so the whole trial is missed (raw codes are kept)
+    missed = np.isnan(level1) | np.isnan(level2)
+    choice1 = np.where(missed, np.nan, level1 - 1)
+    state2 = np.where(missed, np.nan, (level2 >= 3).astype(float))
+    choice2 = np.where(missed, np.nan, (level2 - 1) % 2)
     common = np.where(missed, np.nan, (choice1 == state2).astype(float))
     tidy = pd.DataFrame(
         {
-            "participant": raw["subjID"].astype(str).str.strip(),
+            "participant": subject,
             "trial": raw["trial"],
             "choice1": choice1,
-            "state2": np.where(missed, np.nan, state2),
+            "state2": state2,
             "choice2": np.where(missed, np.nan, choice2),
             "reward": raw["reward"],
             "common": pd.array(
@@ -103,5 +113,20 @@ def hbayesdm_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
     )
     for column, target in HBAYESDM_PROBABILITIES.items():
         if column in raw.columns:
-            tidy[target] = pd.to_numeric(raw[column], errors="coerce")
+            tidy[target] = _probabilities(raw, column, source)
+    tidy["level1_choice"] = raw["level1_choice"].to_numpy()
+    tidy["level2_choice"] = raw["level2_choice"].to_numpy()
     return tidy
+
+
+def _probabilities(raw: pd.DataFrame, column: str, source: str) -> np.ndarray:
+    """A reward-probability column as float (NaN where empty); other text raises."""
+    text = raw[column].astype(str).str.strip()
+    missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
+    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
+    bad = ~missing & ~((values >= 0) & (values <= 1))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        problem = "is not a probability in [0, 1] or empty"
+        raise TrialDataError(source, i + 1, column, raw[column].iloc[i], problem)
+    return values
