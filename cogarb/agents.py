@@ -12,6 +12,23 @@ Three agents of Daw et al. (2011) share one set of equations (see
     Pure model-based: the hybrid with ``w = 1``; ``alpha1`` and ``lambda`` then have
     no effect on choices and are not parameters of this agent.
 
+Three more run on tasks whose second stage offers no choice (Kool et al. 2016's
+"novel" task, Kool et al. 2017's stakes task, Akam et al. 2015's task; kernel
+family ``"one_choice"``, :mod:`cogarb._kernels.one_choice`): the same equations
+without β₂ and with second-stage states valued directly (``Q2(s)``):
+
+``hybrid_one_choice``
+    Parameters ``alpha1, alpha2, lambda, beta1, p, w``.
+``mf_one_choice``
+    The former with ``w = 0``.
+``mb_one_choice``
+    The former with ``w = 1``; ``alpha1`` and ``lambda`` are not parameters.
+
+Their perseveration applies only towards the last choice made in the *same*
+first-stage state, as in Kool's published code (``MB_MF_novel_rllik.m``); see
+:mod:`cogarb._kernels.one_choice`. With one first-stage state (Akam's task) this
+is ordinary perseveration.
+
 Defaults are the medians of Daw et al. (2011, Table 1): β₁ 5.19, β₂ 3.69,
 α₁ 0.54, α₂ 0.42, λ 0.57, p 0.11, w 0.39, so ``params={}`` simulates a typical
 participant.
@@ -25,6 +42,7 @@ from dataclasses import dataclass, field
 
 from cogarb._kernels import arbitrator as _arbitrator
 from cogarb._kernels import hybrid as _hybrid
+from cogarb._kernels import one_choice as _one_choice
 
 TRANSFORMS = ("logit", "log", "identity")
 
@@ -73,7 +91,8 @@ class Agent:
         Kernel parameters that copy a free parameter (the hybrid's ``w`` serves as
         both ``w_noload`` and ``w_load``).
     kernel : str
-        Which kernel family computes the agent (``"hybrid"`` or ``"arbitrator"``).
+        Which kernel family computes the agent (``"hybrid"``, ``"arbitrator"`` or
+        ``"one_choice"``, the last for tasks without a second-stage choice).
     description : str
     """
 
@@ -205,19 +224,54 @@ ARBITRATOR = Agent(
     description="reliability-, novelty- and load-driven arbitration between MF and MB control",
 )
 
+# Tasks without a second-stage choice (Kool et al. 2016, 2017; Akam et al. 2015): the
+# same parameter specifications, transforms and priors, no beta2.
+HYBRID_ONE_CHOICE = Agent(
+    "hybrid_one_choice",
+    (ALPHA1, ALPHA2, LAMBDA, BETA1, PERSEVERATION, W),
+    shared={"w_noload": "w", "w_load": "w"},
+    kernel="one_choice",
+    description="hybrid without a second-stage choice (Kool et al. 2016; Akam et al. 2015)",
+)
+MODEL_FREE_ONE_CHOICE = Agent(
+    "mf_one_choice",
+    (ALPHA1, ALPHA2, LAMBDA, BETA1, PERSEVERATION),
+    fixed={"w_noload": 0.0, "w_load": 0.0},
+    kernel="one_choice",
+    description="model-free SARSA(λ) without a second-stage choice (w = 0)",
+)
+MODEL_BASED_ONE_CHOICE = Agent(
+    "mb_one_choice",
+    (ALPHA2, BETA1, PERSEVERATION),
+    fixed={"w_noload": 1.0, "w_load": 1.0, "alpha1": 0.0, "lambda": 0.0},
+    kernel="one_choice",
+    description="model-based planning without a second-stage choice (w = 1)",
+)
+
+# Agents of the two-step task with a second-stage choice.
 AGENTS: dict[str, Agent] = {
     a.name: a for a in (MODEL_FREE, MODEL_BASED, HYBRID, HYBRID_LOAD, ARBITRATOR)
 }
+# Agents of tasks without a second-stage choice (kernel family "one_choice").
+ONE_CHOICE_AGENTS: dict[str, Agent] = {
+    a.name: a for a in (MODEL_FREE_ONE_CHOICE, MODEL_BASED_ONE_CHOICE, HYBRID_ONE_CHOICE)
+}
+# Every agent :func:`get_agent` knows.
+ALL_AGENTS: dict[str, Agent] = {**AGENTS, **ONE_CHOICE_AGENTS}
 
 
 def get_agent(agent: str | Agent) -> Agent:
-    """Return the :class:`Agent` for a name (``"mf"``, ``"mb"``, ``"hybrid"``) or agent."""
+    """Return the :class:`Agent` for a name (``"mf"``, ``"hybrid_one_choice"``...) or agent.
+
+    Looks in :data:`ALL_AGENTS` (the two-choice :data:`AGENTS` and the
+    :data:`ONE_CHOICE_AGENTS`).
+    """
     if isinstance(agent, Agent):
         return agent
     try:
-        return AGENTS[agent]
+        return ALL_AGENTS[agent]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown agent {agent!r} (available: {', '.join(AGENTS)})") from None
+        raise ValueError(f"unknown agent {agent!r} (available: {', '.join(ALL_AGENTS)})") from None
 
 
 def kernel_parameter_order(agent: Agent) -> tuple[str, ...]:
@@ -226,6 +280,8 @@ def kernel_parameter_order(agent: Agent) -> tuple[str, ...]:
         return _hybrid.PARAMETER_ORDER
     if agent.kernel == "arbitrator":
         return _arbitrator.PARAMETER_ORDER
+    if agent.kernel == "one_choice":
+        return _one_choice.PARAMETER_ORDER
     raise ValueError(f"agent '{agent.name}' has unknown kernel '{agent.kernel}'")
 
 

@@ -10,7 +10,10 @@ a progress bar, then adds
   likelihood kernels after sampling;
 * ``observed_data``: the observed choices, states and rewards of those trials;
 * ``posterior_predictive`` on request: choices simulated by the numba simulator on
-  the observed task schedule (rewards probabilities, load, reversals, events);
+  the observed task schedule (rewards probabilities, load, reversals, events; for
+  tasks without a second-stage choice the observed first-stage states and the
+  payoffs of both second-stage states, ``reward_state0``/``reward_state1`` or
+  ``p_reward_*``);
 
 and warns, with advice, when R-hat > 1.01, bulk ESS < 400 or there are divergences.
 """
@@ -36,6 +39,18 @@ PPC_NEEDS_PROBABILITIES = (
     "posterior predictive simulation needs the reward probabilities of every trial "
     "(columns p_reward_00, p_reward_01, p_reward_10, p_reward_11)"
 )
+PPC_NEEDS_PAYOFFS = (
+    "posterior predictive simulation of a task without a second-stage choice needs the "
+    "payoff of both second-stage states on every trial: columns reward_state0 and "
+    "reward_state1 (points), or p_reward_<s>0 = p_reward_<s>1 (reward probabilities)"
+)
+
+
+def _check_ppc_inputs(data: TrialArrays) -> None:
+    if data.one_choice and data.payoff is None:
+        raise ValueError(PPC_NEEDS_PAYOFFS)
+    if not data.one_choice and data.reward_prob is None:
+        raise ValueError(PPC_NEEDS_PROBABILITIES)
 
 
 class SamplingWarning(UserWarning):
@@ -77,6 +92,7 @@ def _cache_key(model, agent: str) -> tuple:
     info = model.cogarb
     return (
         agent,
+        KINDS[get_agent(agent).kernel],
         info["condition"],
         tuple(sorted((k, tuple(v)) for k, v in info["covariates"].items())),
         tuple(sorted((k, tuple(sorted(v.items()))) for k, v in info["priors"].items())),
@@ -106,7 +122,9 @@ def fit(
     trials : pandas.DataFrame
         Trials in the tidy schema.
     agent : str
-        ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"`` or ``"arbitrator"``.
+        ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"`` or ``"arbitrator"``; for
+        tasks without a second-stage choice ``"mf_one_choice"``,
+        ``"mb_one_choice"`` or ``"hybrid_one_choice"``.
     draws, tune, chains : int
         Posterior draws and tuning steps per chain, and the number of chains.
     seed : int
@@ -125,8 +143,8 @@ def fit(
         ``{"low_rank_modified_mass_matrix": True}`` (fewer leapfrog steps per draw on
         correlated posteriors) or ``{"target_accept": 0.9}`` (fewer divergences).
     **model_options
-        ``conditions``, ``covariates``, ``priors``, ``p_common``: see
-        :func:`cogarb.build_model`.
+        ``conditions``, ``covariates``, ``priors``, ``p_common``, ``reward_scale``:
+        see :func:`cogarb.build_model`.
 
     Returns
     -------
@@ -144,8 +162,8 @@ def fit(
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
     agent = get_agent(agent).name
     model = build_model(trials, agent, **model_options)
-    if posterior_predictive and model.cogarb["data"].reward_prob is None:
-        raise ValueError(PPC_NEEDS_PROBABILITIES)  # before, not after, a long sampling run
+    if posterior_predictive:
+        _check_ppc_inputs(model.cogarb["data"])  # before, not after, a long sampling run
     compiled = _compile(model, _cache_key(model, agent))
     idata = nutpie.sample(
         compiled,
@@ -183,6 +201,7 @@ def _attrs(agent: str, info: Mapping) -> dict:
         "conditions": f"{condition[0]}~{condition[1]}" if condition else "",
         "covariates": ";".join(f"{k}~{'+'.join(v)}" for k, v in info["covariates"].items()),
         "p_common": info["data"].p_common,
+        "reward_scale": info["data"].reward_scale,
     }
 
 
@@ -201,11 +220,10 @@ def _add_observed(idata, data: TrialArrays) -> None:
 
     keep = ~data.missed
     coords = _obs_coords(data)
+    names = ("state1", "choice1", "state2") if data.one_choice else ("choice1", "state2", "choice2")
+    values = {name: getattr(data, name)[keep] for name in (*names, "reward")}
     observed = xr.Dataset(
-        {
-            name: xr.DataArray(getattr(data, name)[keep], dims="obs", coords=coords)
-            for name in ("choice1", "state2", "choice2", "reward")
-        }
+        {name: xr.DataArray(v, dims="obs", coords=coords) for name, v in values.items()}
     )
     idata.add_groups(observed_data=observed)
 
@@ -237,32 +255,52 @@ def add_posterior_predictive(
 
     ``n_draws`` posterior draws (default all), thinned evenly within each chain, each
     simulate every participant once. Needs per-trial reward probabilities
-    (``p_reward_*`` columns) in the data.
+    (``p_reward_*`` columns) in the data, or for tasks without a second-stage
+    choice the payoffs of both second-stage states (``reward_state0`` and
+    ``reward_state1``, or ``p_reward_*``). Simulated rewards are in the data's own
+    units (not multiplied by ``reward_scale``).
     """
     import xarray as xr
 
-    from cogarb._kernels.replay import replay_draws
+    from cogarb._kernels.loglik import STICK_WITHIN_STATE
+    from cogarb._kernels.replay import replay_draws, replay_draws_one_choice
 
-    if data.reward_prob is None:
-        raise ValueError(PPC_NEEDS_PROBABILITIES)
+    _check_ppc_inputs(data)
     thetas = posterior_thetas(idata, agent, condition)
     chains, draws = thetas.shape[:2]
     per_chain = draws if n_draws is None else max(1, min(draws, -(-n_draws // chains)))
     picked = np.unique(np.linspace(0, draws - 1, per_chain).round().astype(int))
     thetas = np.ascontiguousarray(thetas[:, picked].reshape(-1, *thetas.shape[2:]))
     n_sim, n_trials = thetas.shape[0], data.choice1.shape[0]
-    uniforms = np.random.default_rng(seed).random((n_sim, n_trials, 4))
-    out = {
-        "choice1": np.empty((n_sim, n_trials), np.int8),
-        "state2": np.empty((n_sim, n_trials), np.int8),
-        "choice2": np.empty((n_sim, n_trials), np.int8),
-        "reward": np.empty((n_sim, n_trials)),
-        "common": np.empty((n_sim, n_trials), bool),
-    }
-    replay_draws(
-        KINDS[get_agent(agent).kernel], thetas, data.offsets, data.reward_prob, data.condition,
-        data.reversed, data.new_states, data.p_common, uniforms, *out.values(),
-    )  # fmt: skip
+    if data.one_choice:
+        uniforms = np.random.default_rng(seed).random((n_sim, n_trials, 3))
+        out = {
+            "choice1": np.empty((n_sim, n_trials), np.int8),
+            "state2": np.empty((n_sim, n_trials), np.int8),
+            "reward": np.empty((n_sim, n_trials)),
+            "common": np.empty((n_sim, n_trials), bool),
+        }
+        payoff = data.payoff if data.bernoulli else data.payoff * data.reward_scale
+        replay_draws_one_choice(
+            thetas, data.offsets, data.state1, data.condition, payoff, data.bernoulli,
+            data.reversed, data.p_common, STICK_WITHIN_STATE, uniforms, *out.values(),
+        )  # fmt: skip
+        if not data.bernoulli:  # the agents learnt from scaled points: report points
+            out["reward"] = np.take_along_axis(data.payoff, out["state2"].T, axis=1).T
+    else:
+        uniforms = np.random.default_rng(seed).random((n_sim, n_trials, 4))
+        out = {
+            "choice1": np.empty((n_sim, n_trials), np.int8),
+            "state2": np.empty((n_sim, n_trials), np.int8),
+            "choice2": np.empty((n_sim, n_trials), np.int8),
+            "reward": np.empty((n_sim, n_trials)),
+            "common": np.empty((n_sim, n_trials), bool),
+        }
+        replay_draws(
+            KINDS[get_agent(agent).kernel], thetas, data.offsets, data.reward_prob,
+            data.condition, data.reversed, data.new_states, data.p_common, uniforms,
+            *out.values(),
+        )  # fmt: skip
     keep = ~data.missed
     coords = {
         "chain": idata.posterior.chain.values,

@@ -43,6 +43,7 @@ import pytensor.tensor as pt
 from cogarb.agents import Agent, get_agent
 from cogarb.data import validate_trials
 from cogarb.likelihood import (
+    DATA_FIELDS,
     TrialArrays,
     binary_levels,
     cohort_loglik_op,
@@ -50,9 +51,7 @@ from cogarb.likelihood import (
     trial_arrays,
 )
 
-DATA_NAMES = (
-    "offsets", "choice1", "state2", "choice2", "reward", "condition", "new_states", "missed",
-)  # fmt: skip
+DATA_NAMES = DATA_FIELDS
 PRIOR_KEYS = ("loc", "scale")
 
 
@@ -92,7 +91,7 @@ def _condition(agent: Agent, conditions: Mapping[str, str] | None) -> tuple[str,
     agent.parameter(name)
     if agent.shared.get("w_noload") != name or agent.shared.get("w_load") != name:
         raise ValueError(
-            f"condition effects are supported on the weight 'w' of the hybrid; agent "
+            f"condition effects are supported on the weight 'w' of the hybrids; agent "
             f"'{agent.name}' cannot vary '{name}' by '{column}'"
             + (
                 " (hybrid_load already has w_noload and w_load)"
@@ -156,6 +155,7 @@ def build_model(
     covariates: Mapping[str, Sequence[str]] | None = None,
     priors: Mapping[str, Mapping] | None = None,
     p_common: float = 0.7,
+    reward_scale: float = 1.0,
 ) -> pm.Model:
     """Build the hierarchical model of ``agent`` for a table of trials.
 
@@ -164,10 +164,14 @@ def build_model(
     trials : pandas.DataFrame
         Trials in the tidy schema (see :func:`cogarb.validate_trials`).
     agent : str or Agent
-        ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"`` or ``"arbitrator"``.
+        ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"`` or ``"arbitrator"`` for
+        tasks with a second-stage choice; ``"mf_one_choice"``, ``"mb_one_choice"``
+        or ``"hybrid_one_choice"`` for tasks without one (``stage2_choice`` false:
+        Kool et al. 2016, 2017; Akam et al. 2015). Each refuses the other's data.
     conditions : dict, optional
         ``{"w": column}``: a within-participant effect of a two-level trial column
-        (``load``, ``stakes``) on the hybrid's weight ``w``.
+        (``load``, ``stakes``) on the weight ``w`` of ``hybrid`` or
+        ``hybrid_one_choice``.
     covariates : dict, optional
         ``{parameter: [column, ...]}``: participant-level covariates (constant
         within participant) with linear effects on the unconstrained scale.
@@ -175,7 +179,13 @@ def build_model(
         ``{parameter: {"loc": (mean, sd), "scale": sd}}`` overriding the defaults
         of the module docstring, on the unconstrained scale.
     p_common : float
-        Instructed probability of the common transition.
+        Instructed probability of the common transition; 1 (deterministic) is
+        allowed for tasks without a second-stage choice (Kool's).
+    reward_scale : float
+        Factor applied to the rewards before the likelihood (default 1): 1/9 for
+        Kool et al. (2017)'s points 0..9, 1/5 for Kool et al. (2016)'s −4..+5, so
+        that the largest payoff is 1 and β₁'s prior means the same as with 0/1
+        rewards (see :mod:`cogarb.likelihood`).
 
     Returns
     -------
@@ -188,10 +198,13 @@ def build_model(
     agent = get_agent(agent)
     trials = validate_trials(trials)
     condition = _condition(agent, conditions)
+    levels = binary_levels(trials, condition[1]) if condition else None
+    data = trial_arrays(
+        trials, condition[1] if condition else None, p_common, validated=True, agent=agent,
+        reward_scale=reward_scale,
+    )  # fmt: skip
     if agent.name == "hybrid_load" and "load" not in trials.columns:
         raise ValueError("agent 'hybrid_load' needs a 'load' column in the trials")
-    levels = binary_levels(trials, condition[1]) if condition else None
-    data = trial_arrays(trials, condition[1] if condition else None, p_common, validated=True)
     covariates = {k: list(v) for k, v in (covariates or {}).items()}
     for name in covariates:
         agent.parameter(name)
@@ -223,6 +236,7 @@ def build_model(
         "covariate_scaling": scaling,
         "priors": prior,
         "trials": trials,
+        "reward_scale": data.reward_scale,
     }
     return model
 

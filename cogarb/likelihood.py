@@ -4,6 +4,18 @@ The likelihood of agent ``a`` for participant ``i`` is the product over their
 non-missed trials of P(first-stage choice) × P(second-stage choice | state), with
 the agent's values updated by the same per-trial numba functions the simulator
 uses (:mod:`cogarb._kernels.hybrid_loglik`, :mod:`cogarb._kernels.arbitrator_loglik`).
+On tasks without a second-stage choice (``stage2_choice`` false: Kool et al.
+2016's novel task, Kool et al. 2017, Akam et al. 2015) only the agents of the
+``"one_choice"`` family apply (``mf_one_choice``, ``mb_one_choice``,
+``hybrid_one_choice``; :mod:`cogarb._kernels.one_choice_loglik`), and the
+likelihood is the product of P(first-stage choice | first-stage state). Each
+family refuses the other's data.
+
+**Reward scaling.** The kernels use ``reward × reward_scale``. Points (Kool's
+tasks: 0..9 in 2017, −4..+5 in 2016) would otherwise make β₁ depend on the
+points' unit; ``reward_scale`` = 1/9 (2017) or 1/5 (2016) puts the largest payoff
+at 1, as for Bernoulli rewards, so that the β₁ prior of :mod:`cogarb.hierarchical`
+has the same meaning. The default is 1 (rewards as given).
 
 Missed trials (the ``missed`` column of :func:`cogarb.validate_trials`) are kept in
 the arrays and excluded explicitly by the kernels: no update and no likelihood
@@ -36,7 +48,13 @@ from cogarb.agents import Agent, get_agent, kernel_parameter_order
 from cogarb.data import validate_trials
 from cogarb.simulate import REWARD_PROB_COLUMNS
 
-KINDS = {"hybrid": _loglik.HYBRID, "arbitrator": _loglik.ARBITRATOR}
+KINDS = {
+    "hybrid": _loglik.HYBRID,
+    "arbitrator": _loglik.ARBITRATOR,
+    "one_choice": _loglik.ONE_CHOICE,
+}
+ONE_CHOICE_KIND = "one_choice"
+PAYOFF_COLUMNS = ("reward_state0", "reward_state1")
 
 
 @dataclass(frozen=True)
@@ -48,8 +66,10 @@ class TrialArrays:
     participants : tuple of str
         Participant ids, in the order of the offsets.
     offsets : int64 (n_participants + 1,)
-    choice1, state2, choice2 : int8 (n_trials,), 0 where missed
-    reward : float64 (n_trials,), 0 where missed
+    choice1, state2, choice2 : int8 (n_trials,), 0 where missed (``choice2`` all 0
+        on tasks without a second-stage choice)
+    reward : float64 (n_trials,), 0 where missed, in the data's units
+        (:meth:`kernel_data` multiplies it by ``reward_scale``)
     condition : int8 (n_trials,)
         Per-trial level (0/1) of the column that switches the kernel's ``w_load`` on:
         ``load`` for ``hybrid_load`` and the arbitrator, the conditioning column
@@ -59,6 +79,19 @@ class TrialArrays:
     reward_prob : float64 (n_trials, 2, 2) or None
         P(reward | state, action) per trial, when the data carry ``p_reward_*``.
     trial : int64 (n_trials,), the trial numbers
+    state1 : int8 (n_trials,)
+        First-stage state (0 when the data have no ``state1`` column, or missed).
+    one_choice : bool
+        The trials have no second-stage choice (``stage2_choice`` false).
+    reward_scale : float
+        Factor applied to the rewards (see the module docstring).
+    payoff : float64 (n_trials, 2) or None
+        Tasks without a second-stage choice: per second-stage state, the reward
+        (``reward_state0``/``reward_state1`` columns, unscaled) or the reward
+        probability (``p_reward_<s>0``, equal to ``p_reward_<s>1``), for posterior
+        predictive simulation; ``None`` when the data do not carry them.
+    bernoulli : bool
+        Whether ``payoff`` holds reward probabilities (else rewards).
     """
 
     participants: tuple[str, ...]
@@ -74,6 +107,15 @@ class TrialArrays:
     p_common: float
     reward_prob: np.ndarray | None
     trial: np.ndarray
+    state1: np.ndarray | None = None
+    one_choice: bool = False
+    reward_scale: float = 1.0
+    payoff: np.ndarray | None = None
+    bernoulli: bool = False
+
+    def __post_init__(self) -> None:
+        if self.state1 is None:
+            object.__setattr__(self, "state1", np.zeros(self.choice1.shape[0], np.int8))
 
     @property
     def n_participants(self) -> int:
@@ -85,11 +127,20 @@ class TrialArrays:
         return np.repeat(np.arange(self.n_participants), np.diff(self.offsets))
 
     def kernel_data(self) -> tuple[np.ndarray, ...]:
-        """The per-trial arrays in the kernels' argument order."""
-        return (
-            self.offsets, self.choice1, self.state2, self.choice2, self.reward,
-            self.condition, self.new_states, self.missed,
-        )  # fmt: skip
+        """The per-trial arrays in the kernels' argument order (``DATA_FIELDS``), the
+        rewards multiplied by ``reward_scale``."""
+        return tuple(
+            self.reward * self.reward_scale if name == "reward" else getattr(self, name)
+            for name in DATA_FIELDS
+        )
+
+
+# TrialArrays fields passed to the likelihood kernels and the Op, in order.
+DATA_FIELDS = (
+    "offsets", "choice1", "state2", "choice2", "reward", "condition", "new_states", "missed",
+    "state1", "reversed",
+)  # fmt: skip
+_DATA_DTYPES = ("int", "int", "int", "int", "float64", "int", "bool", "bool", "int", "bool")
 
 
 def binary_levels(trials: pd.DataFrame, column: str) -> list:
@@ -112,18 +163,49 @@ def binary_levels(trials: pd.DataFrame, column: str) -> list:
     return levels
 
 
-def _check_supported_task(trials: pd.DataFrame) -> None:
-    """Refuse task variants the likelihood kernels do not model (rather than misfit them)."""
-    if "stage2_choice" in trials.columns and not trials["stage2_choice"].all():
+def has_stage2_choice(trials: pd.DataFrame) -> bool:
+    """Whether the trials have a second-stage choice (``stage2_choice`` true or absent).
+
+    Raises ``ValueError`` for a mixture of trials with and without one.
+    """
+    if "stage2_choice" not in trials.columns:
+        return True
+    flags = trials["stage2_choice"].fillna(True).to_numpy(bool)
+    if flags.all():
+        return True
+    if not flags.any():
+        return False
+    raise ValueError(
+        "the trials mix tasks with and without a second-stage choice (stage2_choice true "
+        "on some, false on others); fit them separately"
+    )
+
+
+def _check_supported_task(trials: pd.DataFrame, agent: Agent | None = None) -> bool:
+    """Refuse data the agent's likelihood does not model (rather than misfit them).
+
+    Returns whether the trials are of a task without a second-stage choice. With
+    ``agent`` None, the family is inferred from the data.
+    """
+    two_choice = has_stage2_choice(trials)
+    if agent is not None and agent.kernel == ONE_CHOICE_KIND and two_choice:
         raise ValueError(
-            "the likelihood models a second-stage choice on every trial; these trials have "
-            "none (stage2_choice false: Kool's novel task, Akam's task) and cannot be fitted yet"
+            f"agent '{agent.name}' models tasks without a second-stage choice; these trials "
+            "have one (stage2_choice true or absent): use 'mf', 'mb', 'hybrid', "
+            "'hybrid_load' or 'arbitrator'"
         )
-    if "state1" in trials.columns and trials["state1"].nunique(dropna=True) > 1:
+    if agent is not None and agent.kernel != ONE_CHOICE_KIND and not two_choice:
         raise ValueError(
-            "the likelihood models one first-stage state; these trials have two (state1), "
-            "as in Kool's novel task, and cannot be fitted yet"
+            f"agent '{agent.name}' models a second-stage choice on every trial; these trials "
+            "have none (stage2_choice false: Kool's novel task, Akam's task): use "
+            "'mf_one_choice', 'mb_one_choice' or 'hybrid_one_choice'"
         )
+    if two_choice and "state1" in trials.columns and trials["state1"].nunique(dropna=True) > 1:
+        raise ValueError(
+            "the two-choice likelihood models one first-stage state; these trials have two "
+            "(state1) and a second-stage choice, which no agent models"
+        )
+    return not two_choice
 
 
 def trial_arrays(
@@ -131,6 +213,8 @@ def trial_arrays(
     condition: str | None = None,
     p_common: float = 0.7,
     validated: bool = False,
+    agent: str | Agent | None = None,
+    reward_scale: float = 1.0,
 ) -> TrialArrays:
     """Flatten a trial table for the likelihood kernels.
 
@@ -141,15 +225,39 @@ def trial_arrays(
         Two-level column selecting the kernel's second weight (``w_load``) on the
         trials at its second level; without it, ``load`` is used when present.
     p_common : float
-        Instructed probability of the common transition.
+        Instructed probability of the common transition: in (0, 1), or in (0, 1]
+        for tasks without a second-stage choice (1: deterministic transitions, as in
+        Kool's tasks).
     validated : bool
         Skip validation when the caller already ran :func:`validate_trials`.
+    agent : str or Agent, optional
+        The agent to be fitted: its family must match the data (a
+        ``*_one_choice`` agent for trials without a second-stage choice, another
+        agent otherwise). Without it, the family follows the data.
+    reward_scale : float
+        Positive factor applied to the rewards (see the module docstring).
     """
     if not validated:
         trials = validate_trials(trials)
-    if not 0.0 < p_common < 1.0:
+    agent = None if agent is None else get_agent(agent)
+    one_choice = _check_supported_task(trials, agent)
+    if one_choice:
+        if not 0.0 < p_common <= 1.0:
+            raise ValueError(f"p_common must lie in (0, 1], got {p_common!r}")
+    elif not 0.0 < p_common < 1.0:
         raise ValueError(f"p_common must lie in (0, 1), got {p_common!r}")
-    _check_supported_task(trials)
+    if isinstance(reward_scale, bool) or not (
+        isinstance(reward_scale, int | float) and np.isfinite(reward_scale) and reward_scale > 0
+    ):
+        raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
+    if one_choice and p_common == 1.0:
+        rare = ~trials["missed"].to_numpy(bool) & ~trials["common"].fillna(True).to_numpy(bool)
+        if rare.any():
+            row = int(np.flatnonzero(rare)[0]) + 1
+            raise ValueError(
+                f"p_common = 1 (deterministic transitions) but row {row} has a rare "
+                "transition (common false); give the task's p_common"
+            )
     trials = trials.sort_values(["participant", "trial"], kind="stable")
     participant = trials["participant"].astype(str).to_numpy()
     starts = np.flatnonzero(np.r_[True, participant[1:] != participant[:-1]])
@@ -180,6 +288,10 @@ def trial_arrays(
         probs = trials[list(REWARD_PROB_COLUMNS)].to_numpy(float)
         if np.isfinite(probs).all():
             reward_prob = np.ascontiguousarray(probs.reshape(-1, 2, 2))
+    payoff, bernoulli = None, False
+    if one_choice:
+        payoff, bernoulli = _payoffs(trials, reward_prob)
+    state1 = codes("state1") if "state1" in trials.columns else np.zeros(len(trials), np.int8)
     return TrialArrays(
         participants=tuple(participant[starts]),
         offsets=offsets,
@@ -194,7 +306,24 @@ def trial_arrays(
         p_common=float(p_common),
         reward_prob=reward_prob,
         trial=trials["trial"].to_numpy(np.int64),
+        state1=state1,
+        one_choice=one_choice,
+        reward_scale=float(reward_scale),
+        payoff=payoff,
+        bernoulli=bernoulli,
     )
+
+
+def _payoffs(trials: pd.DataFrame, reward_prob):
+    """Per-trial payoff of each second-stage state of a task without a second-stage
+    choice: (payoff (n_trials, 2) or None, bernoulli)."""
+    if all(c in trials.columns for c in PAYOFF_COLUMNS):
+        values = trials[list(PAYOFF_COLUMNS)].to_numpy(float)
+        if np.isfinite(values).all():
+            return np.ascontiguousarray(values), False
+    if reward_prob is not None and np.array_equal(reward_prob[:, :, 0], reward_prob[:, :, 1]):
+        return np.ascontiguousarray(reward_prob[:, :, 0]), True
+    return None, False
 
 
 def kernel_thetas(agent: Agent, values: Mapping, condition_parameter: str | None = None, xp=np):
@@ -275,6 +404,16 @@ def loglik_and_grad(
 
 
 def _check_thetas(agent: Agent, thetas: np.ndarray, data: TrialArrays) -> None:
+    if (agent.kernel == ONE_CHOICE_KIND) != data.one_choice:
+        raise ValueError(
+            f"agent '{agent.name}' does not model these trials: "
+            + (
+                "they have no second-stage choice; use a *_one_choice agent"
+                if data.one_choice
+                else "they have a second-stage choice; use mf, mb, hybrid, hybrid_load or "
+                "arbitrator"
+            )
+        )
     expected = (data.n_participants, len(kernel_parameter_order(agent)))
     if thetas.shape != expected:
         raise ValueError(
@@ -286,8 +425,9 @@ def _check_thetas(agent: Agent, thetas: np.ndarray, data: TrialArrays) -> None:
 class CohortLoglik(Op):
     """PyTensor Op: kernel parameters (n, P) → per-participant log-likelihood (n,).
 
-    Inputs: ``thetas`` and the flat trial arrays of :class:`TrialArrays` (offsets,
-    choice1, state2, choice2, reward, condition, new_states, missed). Outputs:
+    Inputs: ``thetas`` and the flat trial arrays of :class:`TrialArrays` in
+    ``DATA_FIELDS`` order (offsets, choice1, state2, choice2, reward, condition,
+    new_states, missed, state1, reversed). Outputs:
     the per-participant log-likelihood and its gradient (n, P), both from one
     kernel call; :meth:`L_op` uses the second output, so a graph asking for the
     value and the gradient (as NUTS does) runs the kernel once.
@@ -301,20 +441,20 @@ class CohortLoglik(Op):
 
     def make_node(self, thetas, *data):
         thetas = pt.as_tensor_variable(thetas, dtype="float64")
-        kinds = ("int", "int", "int", "int", "float64", "int", "bool", "bool")
+        if len(data) != len(_DATA_DTYPES):
+            raise TypeError(
+                f"CohortLoglik data must be {len(_DATA_DTYPES)} arrays ({', '.join(DATA_FIELDS)}), "
+                f"got {len(data)}"
+            )
         data = [pt.as_tensor_variable(x) for x in data]
-        for x, kind in zip(data, kinds, strict=True):
+        for x, kind in zip(data, _DATA_DTYPES, strict=True):
             if not x.dtype.startswith(kind) or x.ndim != 1:
                 raise TypeError(f"CohortLoglik data must be 1-d {kind}, got {x.type}")
         outputs = [pt.dvector(), pt.dmatrix()]
         return Apply(self, [thetas, *data], outputs)
 
     def perform(self, node, inputs, output_storage):
-        thetas, offsets, c1, s2, c2, reward, condition, new_states, missed = inputs
-        totals, grads = _cohort_loglik(
-            self.kind, self.p_common, thetas, offsets, c1, s2, c2, reward, condition,
-            new_states, missed,
-        )  # fmt: skip
+        totals, grads = _cohort_loglik(self.kind, self.p_common, *inputs)
         output_storage[0][0] = totals
         output_storage[1][0] = grads
 
@@ -333,13 +473,15 @@ class CohortLoglik(Op):
         return [[True, True]] + [[False, False] for _ in node.inputs[1:]]
 
 
-def _cohort_loglik(kind, p_common, thetas, offsets, c1, s2, c2, reward, condition, ns, missed):
+def _cohort_loglik(
+    kind, p_common, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev
+):  # fmt: skip
     thetas = np.ascontiguousarray(thetas)
     loglik = np.empty(c1.shape[0])
     totals = np.empty(thetas.shape[0])
     grads = np.empty_like(thetas)
     _loglik.loglik_cohort(
-        kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, p_common,
+        kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev, p_common,
         loglik, totals, grads, True,
     )  # fmt: skip
     return totals, grads
@@ -351,14 +493,14 @@ def _numba_funcify_cohort_loglik(op, node=None, **kwargs):
     kernel = _loglik.loglik_cohort
 
     @numba_njit
-    def cohort_loglik(thetas, offsets, c1, s2, c2, reward, condition, ns, missed):
+    def cohort_loglik(thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev):
         thetas = np.ascontiguousarray(thetas)
         loglik = np.empty(c1.shape[0])
         totals = np.empty(thetas.shape[0])
         grads = np.empty_like(thetas)
         kernel(
-            kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, p_common,
-            loglik, totals, grads, True,
+            kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev,
+            p_common, loglik, totals, grads, True,
         )  # fmt: skip
         return totals, grads
 

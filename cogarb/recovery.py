@@ -128,7 +128,9 @@ def recover(
     seed : int
         Seeds the population, the simulation and the sampler.
     draws, tune, chains, progress, **fit_options
-        Passed to :func:`cogarb.fit`.
+        Passed to :func:`cogarb.fit`; ``p_common`` defaults to the task's. The
+        simulated agents learn from rewards as the task gives them (points for
+        ``kool2016_novel``), so keep ``reward_scale`` at its default 1 here.
 
     Returns
     -------
@@ -140,6 +142,8 @@ def recover(
     task = task if isinstance(task, Task) else load_task(task)
     truth, group = population(spec, n_participants, group_params, seed)
     trials = simulate(task, spec, truth, seed=seed + 1)
+    # fit with the task's own transition probability (0.8 for akam2015, 1 for Kool's)
+    fit_options.setdefault("p_common", task.p_common)
     idata = fit(
         trials, spec.name, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress,
         **fit_options,

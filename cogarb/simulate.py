@@ -12,10 +12,22 @@ import pandas as pd
 
 from cogarb._kernels import arbitrator as _arbitrator
 from cogarb._kernels import hybrid as _hybrid
+from cogarb._kernels import one_choice as _one_choice
 from cogarb.agents import Agent, check_parameter_value, get_agent, kernel_parameter_order
-from cogarb.tasks import Task, event_arrays, load_schedules, load_task, reward_schedules
+from cogarb.tasks import (
+    Task,
+    block_schedules,
+    event_arrays,
+    load_schedules,
+    load_task,
+    points_schedules,
+    reward_schedules,
+)
 
-KERNELS = {"hybrid": _hybrid, "arbitrator": _arbitrator}
+KERNELS = {"hybrid": _hybrid, "arbitrator": _arbitrator, "one_choice": _one_choice}
+# Perseveration of the one-choice agents: only towards the last choice made in the
+# same first-stage state (Kool's code; see cogarb._kernels.one_choice).
+STICK_WITHIN_STATE = True
 
 # Participants are simulated in chunks of this size; random numbers are drawn chunk
 # by chunk in a fixed order, so a seed gives the same cohort whatever the thread
@@ -39,10 +51,13 @@ def simulate(
     Parameters
     ----------
     task : Task, str or pathlib.Path
-        A task, a TOML file, or a built-in task name (``"daw2011"``).
+        A task, a TOML file, or a built-in task name (``"daw2011"``,
+        ``"kool2016_novel"``, ``"akam2015"``).
     agent : str or Agent
         ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"``, ``"arbitrator"`` or an
-        :class:`~cogarb.agents.Agent`.
+        :class:`~cogarb.agents.Agent`; on tasks without a second-stage choice
+        (``stage2_choice = false``) ``"mf_one_choice"``, ``"mb_one_choice"`` or
+        ``"hybrid_one_choice"``.
     params : dict or pandas.DataFrame, optional
         A dict of scalars shared by all participants, or a DataFrame with one row
         per participant whose columns are parameter names (and optionally
@@ -72,10 +87,33 @@ def simulate(
         schedule; ``event`` (the novelty event starting on each trial, "" for
         none) and ``transitions_reversed`` (boolean) for tasks with events; and,
         with ``internals=True``, the internals.
+
+        On tasks without a second-stage choice: ``state1``, ``choice1``,
+        ``state2``, ``choice2`` (empty), ``stage2_choice`` (false), ``reward``,
+        ``common``, then ``reward_state0``/``reward_state1`` (points tasks) or
+        ``p_reward_*`` (P(reward | state s) in ``p_reward_s0`` and ``p_reward_s1``)
+        and ``transitions_reversed`` (block tasks), ``load`` with a load schedule
+        (it switches the kernel's ``w_load``), and the internals on request. Random
+        numbers: load schedules, then per chunk the first-stage states, the
+        reward schedules (unless shared, drawn once first) and the uniforms. The
+        agents learn from the rewards as given (points, for a ``[points]`` task),
+        so a fit of these trials uses ``reward_scale=1``.
     """
     task = task if isinstance(task, Task) else load_task(task)
     agent = get_agent(agent)
+    if (agent.kernel == "one_choice") == task.stage2_choice:
+        raise ValueError(
+            f"agent '{agent.name}' does not run on task '{task.name}': "
+            + (
+                "the task has a second-stage choice; use mf, mb, hybrid, hybrid_load or arbitrator"
+                if task.stage2_choice
+                else "the task has no second-stage choice; use mf_one_choice, mb_one_choice "
+                "or hybrid_one_choice"
+            )
+        )
     thetas, ids = parameter_matrix(agent, params, n_participants)
+    if not task.stage2_choice:
+        return _simulate_one_choice(task, agent, thetas, ids, seed, internals, n_threads)
     kernel = KERNELS[agent.kernel]
     n, n_trials = thetas.shape[0], task.n_trials
     rng = np.random.default_rng(seed)
@@ -150,6 +188,87 @@ def simulate(
         for k, name in enumerate(kernel.INTERNALS):
             columns[name] = flat[:, k]
     return pd.DataFrame(columns, copy=False)
+
+
+def _one_choice_schedules(task: Task, m: int, rng: np.random.Generator):
+    """(payoff (m, n_trials, 2), reversed (m, n_trials)) of a task without stage-2 choice."""
+    if task.points is not None:
+        payoff = points_schedules(task, m, rng)
+        return payoff, np.zeros((m, task.n_trials), dtype=np.bool_)
+    return block_schedules(task, m, rng)
+
+
+def _simulate_one_choice(task, agent, thetas, ids, seed, internals, n_threads):
+    kernel = _one_choice
+    n, n_trials = thetas.shape[0], task.n_trials
+    rng = np.random.default_rng(seed)
+    load = load_schedules(task, n, rng)
+    load = np.broadcast_to(load, (n, n_trials)) if load.shape[0] == 1 else load
+    schedule = (task.points or task.blocks).schedule
+    if schedule == "shared":
+        shared_payoff, shared_reversed = _one_choice_schedules(task, 1, rng)
+    state1 = np.empty((n, n_trials), dtype=np.int8)
+    choice1 = np.empty((n, n_trials), dtype=np.int8)
+    state2 = np.empty((n, n_trials), dtype=np.int8)
+    reward = np.empty((n, n_trials))
+    common = np.empty((n, n_trials), dtype=np.bool_)
+    payoff = np.empty((n, n_trials, 2))
+    reversed_ = np.empty((n, n_trials), dtype=np.bool_)
+    n_internals = len(kernel.INTERNALS) if internals else 0
+    internal_values = np.empty((n, n_trials if internals else 0, n_internals))
+    with _threads(n_threads):
+        for start in range(0, n, CHUNK):
+            stop = min(start + CHUNK, n)
+            m = stop - start
+            if task.first_stage_states == 2:
+                state1[start:stop] = rng.integers(0, 2, size=(m, n_trials))
+            else:
+                state1[start:stop] = 0
+            if schedule == "shared":
+                payoff[start:stop], reversed_[start:stop] = shared_payoff, shared_reversed
+            else:
+                payoff[start:stop], reversed_[start:stop] = _one_choice_schedules(task, m, rng)
+            uniforms = rng.random((m, n_trials, kernel.N_UNIFORMS))
+            kernel.simulate_cohort(
+                thetas[start:stop], state1[start:stop], np.ascontiguousarray(load[start:stop]),
+                payoff[start:stop], task.blocks is not None, reversed_[start:stop],
+                float(task.p_common), STICK_WITHIN_STATE, uniforms, choice1[start:stop],
+                state2[start:stop], reward[start:stop], common[start:stop],
+                internal_values[start:stop], internals,
+            )  # fmt: skip
+    size = n * n_trials
+    columns = {
+        "participant": pd.Categorical.from_codes(np.repeat(np.arange(n), n_trials), ids),
+        "trial": np.tile(np.arange(1, n_trials + 1, dtype=np.int64), n),
+        "state1": _int8(state1),
+        "choice1": _int8(choice1),
+        "state2": _int8(state2),
+        "choice2": pd.arrays.IntegerArray(np.zeros(size, np.int8), np.ones(size, np.bool_)),
+        "stage2_choice": pd.arrays.BooleanArray(np.zeros(size, np.bool_), np.zeros(size, bool)),
+        "reward": reward.ravel(),
+        "common": pd.arrays.BooleanArray(common.ravel(), np.zeros(size, dtype=np.bool_)),
+    }
+    flat = payoff.reshape(size, 2)
+    if task.points is not None:
+        columns["reward_state0"] = flat[:, 0]
+        columns["reward_state1"] = flat[:, 1]
+    else:
+        for s in (0, 1):
+            columns[f"p_reward_{s}0"] = flat[:, s]
+            columns[f"p_reward_{s}1"] = flat[:, s]
+        columns["transitions_reversed"] = pd.arrays.BooleanArray(
+            reversed_.ravel(), np.zeros(size, dtype=np.bool_)
+        )
+    if task.load is not None:
+        columns["load"] = _int8(np.ascontiguousarray(load))
+    if internals:
+        values = internal_values.reshape(size, n_internals)
+        for k, name in enumerate(kernel.INTERNALS):
+            columns[name] = values[:, k]
+    frame = pd.DataFrame(columns, copy=False)
+    order = ["participant", "trial", "state1", "choice1", "state2", "choice2"]
+    order += ["stage2_choice", "reward", "common", *REWARD_PROB_COLUMNS]
+    return frame[[c for c in order if c in frame] + [c for c in frame if c not in order]]
 
 
 def _int8(values: np.ndarray) -> pd.arrays.IntegerArray:

@@ -12,6 +12,14 @@ A task file (see ``tasks/README.md``) is a TOML document such as::
     upper = 0.75
     schedule = "shared"        # or "per_participant"
 
+Tasks without a second-stage choice (``stage2_choice = false``) take their
+rewards from a ``[points]`` table (Kool et al. 2016, 2017: integer payoffs of the
+two second-stage states on a bounded random walk) or a ``[blocks]`` table (Akam et
+al. 2015: block-wise reward probabilities and transition reversals) instead of
+``[rewards]``; ``first_stage_states = 2`` draws one of two first-stage states at
+random on each trial (Kool's novel task). See :class:`PointsWalk` and
+:class:`RewardBlocks` for the exact schedules.
+
 Unknown keys and out-of-range values raise :class:`TaskSpecError` naming the key
 and the file.
 """
@@ -118,6 +126,62 @@ class Event:
 
 
 @dataclass(frozen=True)
+class PointsWalk:
+    """Integer payoffs (points) of the two second-stage states, drifting (Kool et al. 2016).
+
+    Each state's payoff starts at an integer drawn uniformly in ``[lower, upper]``
+    (or ``initial``) and moves on each trial by a Gaussian step of SD ``step_sd``
+    rounded to the nearest integer, reflected at the bounds (a value ``x > upper``
+    becomes ``2 upper − x``, ``x < lower`` becomes ``2 lower − x``, then clipped).
+    Kool et al. (2016, 2017) describe Gaussian random walks with σ = 2 and reflecting
+    bounds; the observed step distribution of their data (SD ≈ 2, integer steps) fits
+    this walk. The two states' walks are independent.
+
+    Attributes
+    ----------
+    lower, upper : int
+        Bounds (0 and 9 in Kool et al. 2017; −4 and 5 in the 2016 novel task).
+    step_sd : float
+    schedule : {"shared", "per_participant"}
+    initial : tuple of 2 ints or None
+    """
+
+    lower: int = 0
+    upper: int = 9
+    step_sd: float = 2.0
+    schedule: str = "per_participant"
+    initial: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class RewardBlocks:
+    """Block-wise reward probabilities and transition reversals (Akam et al. 2015).
+
+    A fixed-length approximation of the criterion-based blocks of Akam et al. (2015)
+    and Castro-Rodrigues et al. (2022): every block has ``length`` trials; the
+    first block's reward condition is drawn uniformly from ``reward_probs``
+    (pairs (P(reward | state 0), P(reward | state 1))) and each later block's
+    uniformly from the *other* conditions; the transition structure starts
+    reversed with probability 0.5 and reverses at each block change with
+    probability ``p_transition_reversal``. Defaults: 40 trials (the median reward
+    block of Castro-Rodrigues et al.'s data) and 0.4 (their mean transition block,
+    112 trials, spans about 2.4 reward blocks of 47 on average).
+
+    Attributes
+    ----------
+    length : int
+    reward_probs : tuple of (float, float)
+    p_transition_reversal : float
+    schedule : {"shared", "per_participant"}
+    """
+
+    length: int = 40
+    reward_probs: tuple[tuple[float, float], ...] = ((0.8, 0.2), (0.5, 0.5), (0.2, 0.8))
+    p_transition_reversal: float = 0.4
+    schedule: str = "per_participant"
+
+
+@dataclass(frozen=True)
 class Task:
     """A two-step task design.
 
@@ -136,6 +200,15 @@ class Task:
     description : str
     source : pathlib.Path or None
         The TOML file the task was read from.
+    stage2_choice : bool
+        False for tasks whose second stage offers no choice (then ``points`` or
+        ``blocks`` defines the rewards, and ``events`` must be empty).
+    first_stage_states : {1, 2}
+        2: each trial starts in one of two first-stage states, drawn uniformly at
+        random per trial and participant (Kool's novel task; needs
+        ``stage2_choice`` false).
+    points : PointsWalk or None
+    blocks : RewardBlocks or None
     """
 
     name: str
@@ -146,6 +219,10 @@ class Task:
     events: tuple[Event, ...] = ()
     description: str = ""
     source: Path | None = None
+    stage2_choice: bool = True
+    first_stage_states: int = 1
+    points: PointsWalk | None = None
+    blocks: RewardBlocks | None = None
 
     def __post_init__(self) -> None:
         _check_task(self, where=str(self.source) if self.source else "Task")
@@ -187,6 +264,7 @@ def _check_task(task: Task, where: str) -> None:
         raise _fail(where, "rewards.seed", f"must be a non-negative integer, got {r.seed!r}")
     if task.load is not None:
         _check_load(task.load, where)
+    _check_one_choice(task, where)
     previous = 0
     for k, event in enumerate(task.events):
         key = f"events[{k}]"
@@ -211,6 +289,63 @@ def _check_task(task: Task, where: str) -> None:
                 )  # fmt: skip
 
 
+def _check_one_choice(task: Task, where: str) -> None:
+    if not isinstance(task.stage2_choice, bool):
+        raise _fail(where, "stage2_choice", f"must be true or false, got {task.stage2_choice!r}")
+    if task.first_stage_states not in (1, 2) or isinstance(task.first_stage_states, bool):
+        raise _fail(where, "first_stage_states", f"must be 1 or 2, got {task.first_stage_states!r}")
+    if task.stage2_choice:
+        for key in ("points", "blocks"):
+            if getattr(task, key) is not None:
+                raise _fail(where, key, "is only for tasks with stage2_choice = false")
+        if task.first_stage_states != 1:
+            raise _fail(where, "first_stage_states", "2 needs stage2_choice = false")
+        return
+    if (task.points is None) == (task.blocks is None):
+        raise _fail(
+            where, "points", "a task with stage2_choice = false needs exactly one of "
+            "[points] or [blocks]",
+        )  # fmt: skip
+    if task.events:
+        raise _fail(where, "events", "are not supported for tasks with stage2_choice = false")
+    if task.points is not None:
+        pts = task.points
+        if not (_is_int(pts.lower) and _is_int(pts.upper) and pts.lower < pts.upper):
+            raise _fail(
+                where, "points.lower",
+                f"need integers lower < upper, got {pts.lower!r}, {pts.upper!r}",
+            )  # fmt: skip
+        if not _is_number(pts.step_sd) or pts.step_sd < 0:
+            raise _fail(where, "points.step_sd", f"must be >= 0, got {pts.step_sd!r}")
+        if pts.schedule not in SCHEDULES:
+            raise _fail(where, "points.schedule", f"must be one of {SCHEDULES}")
+        if pts.initial is not None and (
+            len(pts.initial) != 2
+            or not all(_is_int(x) and pts.lower <= x <= pts.upper for x in pts.initial)
+        ):
+            raise _fail(
+                where,
+                "points.initial",
+                f"must be 2 integers in [lower, upper], got {pts.initial!r}",
+            )
+    if task.blocks is not None:
+        b = task.blocks
+        if not _is_int(b.length) or b.length < 1:
+            raise _fail(where, "blocks.length", f"must be a positive integer, got {b.length!r}")
+        if len(b.reward_probs) < 2 or not all(
+            len(pair) == 2 and all(_is_number(x) and 0.0 <= x <= 1.0 for x in pair)
+            for pair in b.reward_probs
+        ):
+            raise _fail(
+                where, "blocks.reward_probs",
+                f"must be at least 2 pairs of probabilities, got {b.reward_probs!r}",
+            )  # fmt: skip
+        if not _is_number(b.p_transition_reversal) or not 0 <= b.p_transition_reversal <= 1:
+            raise _fail(where, "blocks.p_transition_reversal", "must be a probability")
+        if b.schedule not in SCHEDULES:
+            raise _fail(where, "blocks.schedule", f"must be one of {SCHEDULES}")
+
+
 def _check_load(load: LoadSchedule, where: str) -> None:
     if load.mode not in LOAD_MODES:
         raise _fail(where, "load.mode", f"must be one of {LOAD_MODES}, got {load.mode!r}")
@@ -232,7 +367,12 @@ def _is_number(x: object) -> bool:
     return isinstance(x, int | float) and not isinstance(x, bool) and math.isfinite(x)
 
 
-_TOP_KEYS = {"name", "description", "n_trials", "p_common", "rewards", "load", "events"}
+_TOP_KEYS = {
+    "name", "description", "n_trials", "p_common", "rewards", "load", "events",
+    "stage2_choice", "first_stage_states", "points", "blocks",
+}  # fmt: skip
+_POINTS_KEYS = {"lower", "upper", "step_sd", "schedule", "initial"}
+_BLOCKS_KEYS = {"length", "reward_probs", "p_transition_reversal", "schedule"}
 _REWARD_KEYS = {"drift_sd", "lower", "upper", "schedule", "initial", "seed"}
 _LOAD_KEYS = {"mode", "block_length", "first", "p_load"}
 _EVENT_KEYS = {"trial", "kind", "values"}
@@ -279,6 +419,28 @@ def task_from_dict(spec: dict, source: Path | None = None) -> Task:
         if values is not None and not isinstance(values, list):
             raise _fail(where, f"events[{k}].values", "must be a list of 4 numbers")
         events.append(Event(event["trial"], event["kind"], tuple(values) if values else None))
+    points = blocks = None
+    if "points" in spec:
+        if not isinstance(spec["points"], dict):
+            raise _fail(where, "points", "must be a table")
+        _check_keys(spec["points"], _POINTS_KEYS, "points.", where)
+        table = dict(spec["points"])
+        if "initial" in table:
+            if not isinstance(table["initial"], list):
+                raise _fail(where, "points.initial", "must be a list of 2 integers")
+            table["initial"] = tuple(table["initial"])
+        points = PointsWalk(**table)
+    if "blocks" in spec:
+        if not isinstance(spec["blocks"], dict):
+            raise _fail(where, "blocks", "must be a table")
+        _check_keys(spec["blocks"], _BLOCKS_KEYS, "blocks.", where)
+        table = dict(spec["blocks"])
+        if "reward_probs" in table:
+            pairs = table["reward_probs"]
+            if not isinstance(pairs, list) or not all(isinstance(x, list) for x in pairs):
+                raise _fail(where, "blocks.reward_probs", "must be a list of [p0, p1] pairs")
+            table["reward_probs"] = tuple(tuple(x) for x in pairs)
+        blocks = RewardBlocks(**table)
     name = spec.get("name", source.stem if source else "task")
     if not isinstance(name, str):
         raise _fail(where, "name", f"must be a string, got {name!r}")
@@ -291,6 +453,10 @@ def task_from_dict(spec: dict, source: Path | None = None) -> Task:
         events=tuple(events),
         description=spec.get("description", ""),
         source=source,
+        stage2_choice=spec.get("stage2_choice", True),
+        first_stage_states=spec.get("first_stage_states", 1),
+        points=points,
+        blocks=blocks,
     )
 
 
@@ -428,3 +594,54 @@ def event_arrays(task: Task) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         elif event.kind == "new_states":
             new_states[event.trial - 1] = True
     return (np.cumsum(flips) % 2).astype(np.bool_), new_states, kinds
+
+
+def points_schedules(task: Task, n_schedules: int, rng: np.random.Generator) -> np.ndarray:
+    """Payoffs of the two second-stage states: float64 (n_schedules, n_trials, 2).
+
+    The walk of :class:`PointsWalk`; draws the initial values (unless given), then
+    the steps.
+    """
+    pts = task.points
+    if pts.initial is None:
+        start = rng.integers(pts.lower, pts.upper + 1, size=(n_schedules, 2))
+    else:
+        start = np.tile(np.asarray(pts.initial, dtype=np.int64), (n_schedules, 1))
+    steps = np.rint(rng.standard_normal((n_schedules, task.n_trials - 1, 2)) * pts.step_sd)
+    out = np.empty((n_schedules, task.n_trials, 2))
+    out[:, 0] = start
+    for t in range(1, task.n_trials):
+        x = out[:, t - 1] + steps[:, t - 1]
+        x = np.where(x > pts.upper, 2 * pts.upper - x, x)
+        x = np.where(x < pts.lower, 2 * pts.lower - x, x)
+        out[:, t] = np.clip(x, pts.lower, pts.upper)
+    return out
+
+
+def block_schedules(
+    task: Task, n_schedules: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """Reward probabilities and reversals of :class:`RewardBlocks`.
+
+    Returns (probabilities float64 (n_schedules, n_trials, 2) of reward in each
+    second-stage state, reversed bool (n_schedules, n_trials)). Draws, in order:
+    the first block's condition, the later blocks' condition offsets, the initial
+    transition structure and the reversals at block changes.
+    """
+    b = task.blocks
+    probs = np.asarray(b.reward_probs, dtype=float)
+    k = len(probs)
+    n_blocks = -(-task.n_trials // b.length)
+    first = rng.integers(0, k, size=(n_schedules, 1))
+    # each later block: one of the k - 1 other conditions, uniformly
+    offsets = rng.integers(1, k, size=(n_schedules, n_blocks - 1))
+    condition = (
+        first + np.concatenate([np.zeros((n_schedules, 1), int), offsets], 1).cumsum(1)
+    ) % k
+    start = rng.random((n_schedules, 1)) < 0.5
+    flips = rng.random((n_schedules, n_blocks - 1)) < b.p_transition_reversal
+    reversed_blocks = (
+        start.astype(int) + np.c_[np.zeros((n_schedules, 1), int), flips].cumsum(1)
+    ) % 2
+    block = np.arange(task.n_trials) // b.length
+    return probs[condition[:, block]], reversed_blocks[:, block].astype(np.bool_)

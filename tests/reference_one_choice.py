@@ -6,11 +6,14 @@ Written from the equations (Kool, Cushman & Gershman 2016; Akam, Costa & Dayan
 T[a][s] and the choice probability is a two-option softmax with direct
 exponentials, as the papers write them. The simulator consumes the same uniform
 draws as the kernel (choice, transition, reward per trial).
+
+The weight ``w`` is ``w_load`` on trials whose ``condition`` is 1 and
+``w_noload`` otherwise (a single ``w`` in ``params`` serves for both).
 """
 
 import math
 
-PARAMETERS = ("alpha1", "alpha2", "lambda", "beta1", "p", "w")
+PARAMETERS = ("alpha1", "alpha2", "lambda", "beta1", "p", "w_noload", "w_load")
 
 
 def softmax_probs(logits):
@@ -43,9 +46,14 @@ class Agent:
         T = transition_matrix(self.p_common, reversed_)
         return [sum(T[a][s] * self.q2[s] for s in (0, 1)) for a in (0, 1)]
 
-    def choice_probs(self, state1, reversed_):
+    def weight(self, condition):
+        if "w" in self.params:
+            return self.params["w"]
+        return self.params["w_load"] if condition else self.params["w_noload"]
+
+    def choice_probs(self, state1, reversed_, condition=0):
         """P(a1 = 0), P(a1 = 1) in ``state1``, with Q_MB."""
-        w, beta1, pers = self.params["w"], self.params["beta1"], self.params["p"]
+        w, beta1, pers = self.weight(condition), self.params["beta1"], self.params["p"]
         q_mb = self.model_based(reversed_)
         bonus = [0.0, 0.0]
         if self.last is not None:
@@ -71,13 +79,15 @@ class Agent:
         return delta1, delta2
 
 
-def simulate(params, state1, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms):
+def simulate(params, state1, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms,
+             condition=None):  # fmt: skip
     """Simulate one participant; returns a list of dicts, one per trial."""
     agent = Agent(params, p_common, stick_within_state)
+    condition = condition or [0] * len(uniforms)
     rows = []
     for t, (u_choice, u_transition, u_reward) in enumerate(uniforms):
         s1 = state1[t]
-        probs, q_mb = agent.choice_probs(s1, reversed_[t])
+        probs, q_mb = agent.choice_probs(s1, reversed_[t], condition[t])
         a1 = 1 if u_choice < probs[1] else 0
         # the common destination of a1 is a1, or 1 - a1 under reversed transitions;
         # it is reached when the transition draw is below p_common
@@ -107,15 +117,16 @@ def simulate(params, state1, payoff, bernoulli, reversed_, p_common, stick_withi
 
 
 def loglik(params, state1, choice1, state2, reward, reversed_, missed, p_common,
-           stick_within_state):  # fmt: skip
+           stick_within_state, condition=None):  # fmt: skip
     """Per-trial log P(choice1) (0 on missed trials, which change nothing)."""
     agent = Agent(params, p_common, stick_within_state)
+    condition = condition or [0] * len(choice1)
     out = []
     for t in range(len(choice1)):
         if missed[t]:
             out.append(0.0)
             continue
-        probs, _ = agent.choice_probs(state1[t], reversed_[t])
+        probs, _ = agent.choice_probs(state1[t], reversed_[t], condition[t])
         out.append(math.log(probs[choice1[t]]))
         agent.learn(state1[t], choice1[t], state2[t], reward[t])
     return out

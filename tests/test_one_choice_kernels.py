@@ -33,9 +33,11 @@ def kool_task(n, n_trials, rng, scale=1 / 9):
         step = points[:, t - 1] + rng.integers(-2, 3, (n, 2))
         points[:, t] = np.where(step > 9, 18 - step, np.where(step < 0, -step, step))
     reversed_ = np.zeros((n, n_trials), dtype=np.bool_)
+    condition = rng.integers(0, 2, (n, n_trials)).astype(np.int8)  # stakes, say
     return dict(
-        state1=state1, payoff=points * scale, bernoulli=False, reversed_=reversed_, p_common=1.0
-    )
+        state1=state1, condition=condition, payoff=points * scale, bernoulli=False,
+        reversed_=reversed_, p_common=1.0,
+    )  # fmt: skip
 
 
 def akam_task(n, n_trials, rng, block=40):
@@ -45,14 +47,21 @@ def akam_task(n, n_trials, rng, block=40):
     reversed_ = np.broadcast_to((blocks % 2 == 1), (n, n_trials)).copy()
     good = rng.integers(0, 2, (n, blocks.max() + 1))[:, blocks]  # better state per block
     payoff = np.stack([np.where(good == 0, 0.8, 0.2), np.where(good == 1, 0.8, 0.2)], axis=-1)
-    return dict(state1=state1, payoff=payoff, bernoulli=True, reversed_=reversed_, p_common=0.8)
+    condition = np.broadcast_to((np.arange(n_trials) // 25) % 2, (n, n_trials)).astype(np.int8)
+    return dict(
+        state1=state1, condition=condition, payoff=payoff, bernoulli=True,
+        reversed_=reversed_, p_common=0.8,
+    )  # fmt: skip
 
 
 TASKS = {"kool": kool_task, "akam": akam_task}
 
 
 def theta_row(params):
-    return np.array([params[k] for k in one_choice.PARAMETER_ORDER], dtype=float)
+    """Kernel parameters; a single ``w`` serves both condition levels."""
+    return np.array(
+        [params.get(k, params.get("w")) for k in one_choice.PARAMETER_ORDER], dtype=float
+    )
 
 
 def simulate(task, thetas, uniforms, stick_within_state, record=True):
@@ -65,7 +74,8 @@ def simulate(task, thetas, uniforms, stick_within_state, record=True):
         internals=np.empty((n, n_trials if record else 0, len(one_choice.INTERNALS))),
     )
     one_choice.simulate_cohort(
-        thetas, task["state1"], task["payoff"], task["bernoulli"], task["reversed_"],
+        thetas, task["state1"], task["condition"], task["payoff"], task["bernoulli"],
+        task["reversed_"],
         task["p_common"], stick_within_state, uniforms,
         out["choice1"], out["state2"], out["reward"], out["common"], out["internals"], record,
     )  # fmt: skip
@@ -88,7 +98,8 @@ def interior_thetas(n, seed):
         rng.uniform(0.15, 0.85, n),  # lambda
         rng.uniform(2.0, 6.0, n),  # beta1
         rng.uniform(-0.3, 0.3, n),  # p
-        rng.uniform(0.15, 0.85, n),  # w
+        rng.uniform(0.15, 0.85, n),  # w_noload
+        rng.uniform(0.15, 0.85, n),  # w_load
     ])  # fmt: skip
 
 
@@ -103,6 +114,7 @@ def flat_data(task, sim, missed=None):
         choice1=sim["choice1"].ravel(),
         state2=sim["state2"].ravel(),
         reward=sim["reward"].ravel(),
+        condition=np.ascontiguousarray(task["condition"]).ravel(),
         reversed_=task["reversed_"].ravel(),
         missed=missed.ravel(),
     )
@@ -115,8 +127,8 @@ def cohort(thetas, data, p_common, stick_within_state, with_grad=True):
     grads = np.zeros_like(thetas)
     one_choice_loglik.loglik_cohort(
         thetas, data["offsets"], data["state1"], data["choice1"], data["state2"],
-        data["reward"], data["reversed_"], data["missed"], p_common, stick_within_state,
-        loglik, totals, grads, with_grad,
+        data["reward"], data["condition"], data["reversed_"], data["missed"], p_common,
+        stick_within_state, loglik, totals, grads, with_grad,
     )  # fmt: skip
     return loglik, totals, grads
 
@@ -143,7 +155,7 @@ def test_simulation_matches_reference(task_name, params, stick_within_state):
         expected = ref.simulate(
             params, task["state1"][i].tolist(), task["payoff"][i].tolist(), task["bernoulli"],
             task["reversed_"][i].tolist(), task["p_common"], stick_within_state,
-            uniforms[i].tolist(),
+            uniforms[i].tolist(), task["condition"][i].tolist(),
         )  # fmt: skip
         for k, col in enumerate(COLUMNS):
             want = np.array([row[col] for row in expected], dtype=float)
@@ -173,7 +185,7 @@ def test_loglik_matches_reference_with_missed_trials(task_name, stick_within_sta
             params, task["state1"][i].tolist(), sim["choice1"][i].tolist(),
             sim["state2"][i].tolist(), sim["reward"][i].tolist(),
             task["reversed_"][i].tolist(), missed[i].tolist(), task["p_common"],
-            stick_within_state,
+            stick_within_state, task["condition"][i].tolist(),
         )  # fmt: skip
         np.testing.assert_allclose(per_participant[i], want, rtol=0, atol=1e-10)
         np.testing.assert_allclose(totals[i], sum(want), rtol=0, atol=1e-9)
@@ -245,10 +257,11 @@ def test_missed_trial_is_the_same_as_no_trial(task_name, stick_within_state):
 def one_participant_loglik(theta, state1, choice1, state2, reward, reversed_, p_common,
                            stick_within_state=False):  # fmt: skip
     n = len(choice1)
-    loglik, grad = np.empty(n), np.empty(6)
+    loglik, grad = np.empty(n), np.empty(7)
     total = one_choice_loglik.loglik_participant(
         theta, np.array(state1, np.int8), np.array(choice1, np.int8),
-        np.array(state2, np.int8), np.array(reward, float), np.array(reversed_, np.bool_),
+        np.array(state2, np.int8), np.array(reward, float), np.zeros(n, np.int8),
+        np.array(reversed_, np.bool_),
         np.zeros(n, np.bool_), p_common, stick_within_state, loglik, grad, True,
     )  # fmt: skip
     return total, loglik, grad
@@ -264,7 +277,7 @@ def test_reversal_swaps_the_model_based_values(p_common):
     p = 0) prefers the action whose common destination is state 0: action 0,
     or action 1 on a reversed trial."""
     alpha2, beta1 = 0.5, 2.0
-    theta = np.array([0.3, alpha2, 0.6, beta1, 0.0, 1.0])
+    theta = np.array([0.3, alpha2, 0.6, beta1, 0.0, 1.0, 1.0])
     q2_0 = alpha2 * 1.0  # Q2(0) after r = 1; Q2(1) = 0
     gap = (2 * p_common - 1) * q2_0  # |Q_MB(0) − Q_MB(1)|
     for reversed_second, sign in [(False, -1.0), (True, 1.0)]:
@@ -289,9 +302,9 @@ def test_deterministic_transitions_have_no_log_zero():
     even with large payoffs, extreme parameters and reversed trials."""
     rng = np.random.default_rng(12)
     thetas = np.array([
-        [0.5, 0.5, 0.5, 3.0, 0.2, 0.5],
-        [1.0, 1.0, 1.0, 40.0, 2.0, 1.0],  # bounds of the unit parameters, huge β1
-        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0],
+        [0.5, 0.5, 0.5, 3.0, 0.2, 0.5, 0.3],
+        [1.0, 1.0, 1.0, 40.0, 2.0, 1.0, 0.0],  # bounds of the unit parameters, huge β1
+        [0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0],
     ])  # fmt: skip
     task = kool_task(3, 100, rng, scale=1.0)  # raw points 0..9
     task["reversed_"][:, 50:] = True
@@ -362,7 +375,8 @@ def test_ragged_cohort_and_draws_equal_participants_alone():
     out = np.empty((2, keep.size))
     one_choice_loglik.loglik_draws(
         draws, ragged["offsets"], ragged["state1"], ragged["choice1"], ragged["state2"],
-        ragged["reward"], ragged["reversed_"], ragged["missed"], 1.0, True, out,
+        ragged["reward"], ragged["condition"], ragged["reversed_"], ragged["missed"], 1.0,
+        True, out,
     )  # fmt: skip
     for d in range(2):
         np.testing.assert_allclose(out[d], cohort(draws[d], ragged, 1.0, True)[0], atol=1e-12)
@@ -394,7 +408,8 @@ def test_no_object_mode_fallback():
     cohort(thetas, data, 0.8, False)
     one_choice_loglik.loglik_draws(
         thetas[None], data["offsets"], data["state1"], data["choice1"], data["state2"],
-        data["reward"], data["reversed_"], data["missed"], 0.8, False, np.empty((1, 40)),
+        data["reward"], data["condition"], data["reversed_"], data["missed"], 0.8, False,
+        np.empty((1, 40)),
     )  # fmt: skip
     dispatchers = [
         obj
@@ -411,3 +426,30 @@ def test_no_object_mode_fallback():
             compiled += 1
             assert not d.overloads[sig].objectmode, f"{d.py_func.__name__}{sig} object mode"
     assert compiled >= 3  # at least the entry points called above (callees may load from cache)
+
+
+@pytest.mark.parametrize("task_name", sorted(TASKS))
+def test_condition_selects_the_weight(task_name):
+    """w_load acts only on trials with condition 1, w_noload only on the others: with
+    equal weights the condition is irrelevant, and each weight's gradient is the sum
+    of the choice terms of its own trials."""
+    thetas = interior_thetas(2, seed=22)
+    thetas[:, 6] = thetas[:, 5]
+    task, _, sim = simulated(task_name, thetas, seed=23)
+    data = flat_data(task, sim)
+    none = dict(data, condition=np.zeros_like(data["condition"]))
+    a, _, grads_a = cohort(thetas, data, task["p_common"], True)
+    b, _, grads_b = cohort(thetas, none, task["p_common"], True)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(grads_a[:, :5], grads_b[:, :5], rtol=0, atol=1e-10)
+    # the weights' gradients split the single-w gradient between the two levels
+    np.testing.assert_allclose(grads_a[:, 5] + grads_a[:, 6], grads_b[:, 5], atol=1e-10)
+    assert (grads_b[:, 6] == 0).all() and (np.abs(grads_a[:, 6]) > 1e-3).all()
+    # all trials at level 1: only w_load matters
+    ones = dict(data, condition=np.ones_like(data["condition"]))
+    changed = thetas.copy()
+    changed[:, 5] = 0.01
+    np.testing.assert_array_equal(
+        cohort(changed, ones, task["p_common"], True)[0],
+        cohort(thetas, ones, task["p_common"], True)[0],
+    )

@@ -44,6 +44,13 @@ state is the one of the last choice (stickiness to the very stimulus: Kool's
 ``st · M(s1_t, :)``, so after a trial in the other state there is no bonus). With
 one first-stage state (Akam's task) both are the same.
 
+**Condition effect on w.** As in the hybrid's kernel (:mod:`cogarb._kernels.hybrid`),
+θ carries two weights: ``w = w_load`` on trials whose int8 ``condition`` is 1 and
+``w = w_noload`` otherwise. The names are the hybrid's; the condition can be any
+two-level trial column (the stakes of Kool et al. 2017: low stakes → level 0,
+high stakes → level 1). The agents of :mod:`cogarb.agents` tie both to one ``w``
+unless a condition effect is fitted.
+
 Rewards are used as given (the caller scales points).
 """
 
@@ -53,7 +60,7 @@ from numba import njit, prange
 from cogarb._kernels.hybrid import logistic, stage1_logit, transition
 
 # Order of the columns of the parameter matrix the kernels take.
-PARAMETER_ORDER = ("alpha1", "alpha2", "lambda", "beta1", "p", "w")
+PARAMETER_ORDER = ("alpha1", "alpha2", "lambda", "beta1", "p", "w_noload", "w_load")
 
 # Names of the per-trial internals written when ``record`` is true, in column order:
 # values before the choice (Q_MF of the current first-stage state), the probability
@@ -158,15 +165,16 @@ def play_trial(
 
 @njit(cache=True, error_model="numpy")
 def simulate_participant(
-    theta, state1, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms,
+    theta, state1, condition, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms,
     choice1, state2, reward, common, internals, record,
 ):  # fmt: skip
     """Simulate one participant on a task without a second-stage choice.
 
     Parameters
     ----------
-    theta : float64 (6,) parameters in ``PARAMETER_ORDER``
+    theta : float64 (7,) parameters in ``PARAMETER_ORDER``
     state1 : int8 (n_trials,) first-stage state of each trial (all 0 for one state)
+    condition : int8 (n_trials,) 1 where ``w_load`` applies, else 0 (``w_noload``)
     payoff : float64 (n_trials, 2) per second-stage state: the reward probability
         (``bernoulli`` true) or the reward itself, e.g. points (``bernoulli`` false)
     bernoulli : bool
@@ -182,12 +190,13 @@ def simulate_participant(
     common : bool (n_trials,) output
     internals : float64 (n_trials, len(INTERNALS)) output, written if ``record``
     """
-    alpha1, alpha2, lam, beta1, p, w = theta[0], theta[1], theta[2], theta[3], theta[4], theta[5]
+    alpha1, alpha2, lam, beta1, p = theta[0], theta[1], theta[2], theta[3], theta[4]
     state = np.zeros(N_STATE)
     previous_state1 = -1
     previous_choice1 = -1
     for t in range(uniforms.shape[0]):
         s1 = state1[t]
+        w = theta[6] if condition[t] else theta[5]
         previous = effective_previous(previous_state1, previous_choice1, s1, stick_within_state)
         a1, s2, r = play_trial(
             state, s1, w, beta1, p, previous, reversed_[t], p_common, uniforms[t],
@@ -203,13 +212,13 @@ def simulate_participant(
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def simulate_cohort(
-    thetas, state1, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms,
+    thetas, state1, condition, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms,
     choice1, state2, reward, common, internals, record,
 ):  # fmt: skip
     """Simulate ``thetas.shape[0]`` participants in parallel.
 
-    Every per-trial array has a leading participant axis: ``state1`` int8 (n,
-    n_trials), ``payoff`` float64 (n, n_trials, 2), ``reversed_`` bool (n,
+    Every per-trial array has a leading participant axis: ``state1`` and
+    ``condition`` int8 (n, n_trials), ``payoff`` float64 (n, n_trials, 2), ``reversed_`` bool (n,
     n_trials), ``uniforms`` float64 (n, n_trials, 3) and the outputs as in
     :func:`simulate_participant` (``internals`` (n, n_trials or 0,
     len(INTERNALS))). Schedules shared by all participants can be passed as
@@ -218,7 +227,7 @@ def simulate_cohort(
     """
     for i in prange(thetas.shape[0]):
         simulate_participant(
-            thetas[i], state1[i], payoff[i], bernoulli, reversed_[i], p_common,
+            thetas[i], state1[i], condition[i], payoff[i], bernoulli, reversed_[i], p_common,
             stick_within_state, uniforms[i], choice1[i], state2[i], reward[i], common[i],
             internals[i], record,
         )  # fmt: skip

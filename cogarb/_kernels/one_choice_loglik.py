@@ -5,8 +5,10 @@ The values are computed by the simulator's own per-trial functions
 ``choice_logit`` and ``td_update``; the log-probability of a binary choice and its
 derivative by the hybrid's :func:`cogarb._kernels.hybrid_loglik.choice_term`.
 Alongside the values the kernel carries **forward-mode sensitivities** dx/dθ
-over the six parameters θ (``one_choice.PARAMETER_ORDER``); only α1, α2 and λ
-enter the recursion, β1, p and w enter the choice.
+over the seven parameters θ (``one_choice.PARAMETER_ORDER``); only α1, α2 and λ
+enter the recursion, β1, p and w enter the choice. ``w`` is ``w_load`` on trials
+with ``condition`` 1 and ``w_noload`` otherwise, so ``e_w`` below is the unit
+vector of whichever of the two applies on the trial.
 
 Per trial t (not missed), with x the log-odds of action 1::
 
@@ -45,19 +47,20 @@ from cogarb._kernels.one_choice import (
     td_update,
 )
 
-N_PARAMETERS = 6
-ALPHA1, ALPHA2, LAMBDA, BETA1, PERSEVERATION, W = range(N_PARAMETERS)
+N_PARAMETERS = 7
+ALPHA1, ALPHA2, LAMBDA, BETA1, PERSEVERATION, W_NOLOAD, W_LOAD = range(N_PARAMETERS)
 
 
 @njit(cache=True, error_model="numpy")
 def choice_term_one_stage(
-    state, dstate, state1, w, beta1, p, previous, reversed_, p_common, choice1,
+    state, dstate, state1, w, w_index, beta1, p, previous, reversed_, p_common, choice1,
     dlogit, grad, with_grad,
 ):  # fmt: skip
     """log P(choice1 | state1), adding its gradient to ``grad`` if ``with_grad``.
 
-    ``previous`` is the effective previous choice; ``dlogit`` is scratch space of
-    length ``N_PARAMETERS``.
+    ``previous`` is the effective previous choice; ``w_index`` is the column of θ
+    the trial's ``w`` comes from (``W_NOLOAD`` or ``W_LOAD``); ``dlogit`` is
+    scratch space of length ``N_PARAMETERS``.
     """
     q_mb0 = model_based_value(state, 0, p_common, reversed_)
     q_mb1 = model_based_value(state, 1, p_common, reversed_)
@@ -77,7 +80,7 @@ def choice_term_one_stage(
             dlogit[k] = beta1 * dinner
         dlogit[BETA1] += inner
         dlogit[PERSEVERATION] += beta1 * side
-        dlogit[W] += beta1 * (mb_diff - mf_diff)
+        dlogit[w_index] += beta1 * (mb_diff - mf_diff)
     return choice_term(logit, choice1, dlogit, grad, with_grad)
 
 
@@ -104,29 +107,30 @@ def td_update_with_sensitivities(
 
 @njit(cache=True, error_model="numpy")
 def loglik_participant(
-    theta, state1, choice1, state2, reward, reversed_, missed, p_common, stick_within_state,
-    loglik, grad, with_grad,
+    theta, state1, choice1, state2, reward, condition, reversed_, missed, p_common,
+    stick_within_state, loglik, grad, with_grad,
 ):  # fmt: skip
     """Per-trial log-likelihood of one participant's first-stage choices.
 
     Parameters
     ----------
-    theta : float64 (6,) parameters in ``one_choice.PARAMETER_ORDER``
+    theta : float64 (7,) parameters in ``one_choice.PARAMETER_ORDER``
     state1, choice1, state2 : int8 (n_trials,) observed codes (any value on missed
         trials); ``state2`` is the second-stage state reached (state s is the
         common destination of action s when not reversed)
     reward : float64 (n_trials,) as used by the update (points already scaled)
+    condition : int8 (n_trials,) 1 where ``w_load`` applies, else 0 (``w_noload``)
     reversed_, missed : bool (n_trials,)
     p_common : float, the instructed common-transition probability (1 for Kool)
     stick_within_state : bool, see :mod:`cogarb._kernels.one_choice`
     loglik : float64 (n_trials,) output, ℓ_t (0 on missed trials)
-    grad : float64 (6,) output, d Σ_t ℓ_t / dθ (written only if ``with_grad``)
+    grad : float64 (7,) output, d Σ_t ℓ_t / dθ (written only if ``with_grad``)
 
     Returns
     -------
     float, Σ_t ℓ_t
     """
-    alpha1, alpha2, lam, beta1, p, w = theta[0], theta[1], theta[2], theta[3], theta[4], theta[5]
+    alpha1, alpha2, lam, beta1, p = theta[0], theta[1], theta[2], theta[3], theta[4]
     state = np.zeros(N_STATE)
     dstate = np.zeros((N_STATE, N_PARAMETERS))
     dlogit = np.zeros(N_PARAMETERS)
@@ -140,10 +144,11 @@ def loglik_participant(
             loglik[t] = 0.0
             continue
         s1, a1 = state1[t], choice1[t]
+        w_index = W_LOAD if condition[t] else W_NOLOAD
         previous = effective_previous(previous_state1, previous_choice1, s1, stick_within_state)
         loglik[t] = choice_term_one_stage(
-            state, dstate, s1, w, beta1, p, previous, reversed_[t], p_common, a1,
-            dlogit, grad, with_grad,
+            state, dstate, s1, theta[w_index], w_index, beta1, p, previous, reversed_[t],
+            p_common, a1, dlogit, grad, with_grad,
         )  # fmt: skip
         total += loglik[t]
         td_update_with_sensitivities(
@@ -156,14 +161,14 @@ def loglik_participant(
 
 @njit(cache=True, error_model="numpy")
 def loglik_cohort(
-    thetas, offsets, state1, choice1, state2, reward, reversed_, missed, p_common,
+    thetas, offsets, state1, choice1, state2, reward, condition, reversed_, missed, p_common,
     stick_within_state, loglik, totals, grads, with_grad,
 ):  # fmt: skip
     """Log-likelihood of a cohort (serial: it runs inside samplers' own threads).
 
     Parameters
     ----------
-    thetas : float64 (n_participants, 6) parameters
+    thetas : float64 (n_participants, 7) parameters
     offsets : int64 (n_participants + 1,) participant i's trials are
         ``offsets[i]:offsets[i + 1]`` of the flat per-trial arrays
     state1 ... missed : flat per-trial arrays (see :func:`loglik_participant`)
@@ -171,26 +176,26 @@ def loglik_cohort(
     stick_within_state : bool
     loglik : float64 (n_trials,) output, per-trial ℓ_t
     totals : float64 (n_participants,) output, Σ_t ℓ_t per participant
-    grads : float64 (n_participants, 6) output, d totals[i] / d thetas[i]
+    grads : float64 (n_participants, 7) output, d totals[i] / d thetas[i]
     with_grad : bool, compute ``grads``
     """
     for i in range(thetas.shape[0]):
         lo, hi = offsets[i], offsets[i + 1]
         totals[i] = loglik_participant(
             thetas[i], state1[lo:hi], choice1[lo:hi], state2[lo:hi], reward[lo:hi],
-            reversed_[lo:hi], missed[lo:hi], p_common, stick_within_state, loglik[lo:hi],
-            grads[i], with_grad,
+            condition[lo:hi], reversed_[lo:hi], missed[lo:hi], p_common, stick_within_state,
+            loglik[lo:hi], grads[i], with_grad,
         )  # fmt: skip
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def loglik_draws(
-    thetas, offsets, state1, choice1, state2, reward, reversed_, missed, p_common,
+    thetas, offsets, state1, choice1, state2, reward, condition, reversed_, missed, p_common,
     stick_within_state, loglik,
 ):  # fmt: skip
     """Per-trial log-likelihood for many posterior draws, in parallel over draws.
 
-    ``thetas`` is (n_draws, n_participants, 6); ``loglik`` (n_draws, n_trials) is
+    ``thetas`` is (n_draws, n_participants, 7); ``loglik`` (n_draws, n_trials) is
     the output. No gradients.
     """
     n_draws, n_participants, n_parameters = thetas.shape
@@ -200,6 +205,6 @@ def loglik_draws(
             lo, hi = offsets[i], offsets[i + 1]
             loglik_participant(
                 thetas[d, i], state1[lo:hi], choice1[lo:hi], state2[lo:hi], reward[lo:hi],
-                reversed_[lo:hi], missed[lo:hi], p_common, stick_within_state,
-                loglik[d, lo:hi], grad, False,
+                condition[lo:hi], reversed_[lo:hi], missed[lo:hi], p_common,
+                stick_within_state, loglik[d, lo:hi], grad, False,
             )  # fmt: skip

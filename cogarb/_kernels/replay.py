@@ -2,13 +2,15 @@
 
 Each simulated participant faces the observed participant's reward probabilities,
 load/condition levels, transition reversals and new-state events, trial by trial,
-over the same flat ragged arrays the likelihood uses.
+over the same flat ragged arrays the likelihood uses. On tasks without a
+second-stage choice (:func:`replay_draws_one_choice`) they face the observed
+first-stage states and the observed payoffs of both second-stage states.
 """
 
 import numpy as np
 from numba import njit, prange
 
-from cogarb._kernels import arbitrator, hybrid
+from cogarb._kernels import arbitrator, hybrid, one_choice
 from cogarb._kernels.loglik import HYBRID
 
 
@@ -48,3 +50,41 @@ def replay_draws(
                 hybrid.simulate_participant(*args)
             else:
                 arbitrator.simulate_participant(*args)
+
+
+@njit(cache=True, parallel=True, error_model="numpy")
+def replay_draws_one_choice(
+    thetas, offsets, state1, condition, payoff, bernoulli, reversed_, p_common,
+    stick_within_state, uniforms, choice1, state2, reward, common,
+):  # fmt: skip
+    """Simulate every participant once per draw on a task without a second-stage choice.
+
+    Parameters
+    ----------
+    thetas : float64 (n_draws, n_participants, 7) kernel parameters
+        (``one_choice.PARAMETER_ORDER``)
+    offsets : int64 (n_participants + 1,)
+    state1 : int8 (n_trials,) observed first-stage states
+    condition : int8 (n_trials,) 1 where ``w_load`` applies
+    payoff : float64 (n_trials, 2) per second-stage state: reward probability
+        (``bernoulli``) or reward
+    bernoulli : bool
+    reversed_ : bool (n_trials,)
+    p_common : float
+    stick_within_state : bool
+    uniforms : float64 (n_draws, n_trials, 3)
+    choice1, state2 : int8 (n_draws, n_trials) outputs
+    reward : float64 (n_draws, n_trials) output
+    common : bool (n_draws, n_trials) output
+    """
+    n_draws, n_participants = thetas.shape[0], thetas.shape[1]
+    for d in prange(n_draws):
+        internals = np.empty((1, 1))
+        for i in range(n_participants):
+            lo, hi = offsets[i], offsets[i + 1]
+            one_choice.simulate_participant(
+                thetas[d, i], state1[lo:hi], condition[lo:hi], payoff[lo:hi], bernoulli,
+                reversed_[lo:hi], p_common, stick_within_state, uniforms[d, lo:hi],
+                choice1[d, lo:hi], state2[d, lo:hi], reward[d, lo:hi], common[d, lo:hi],
+                internals, False,
+            )  # fmt: skip
