@@ -249,29 +249,29 @@ MODEL_BASED_ONE_CHOICE = Agent(
 )
 
 # Agents of the two-step task with a second-stage choice.
-AGENTS: dict[str, Agent] = {
+TWO_CHOICE_AGENTS: dict[str, Agent] = {
     a.name: a for a in (MODEL_FREE, MODEL_BASED, HYBRID, HYBRID_LOAD, ARBITRATOR)
 }
 # Agents of tasks without a second-stage choice (kernel family "one_choice").
 ONE_CHOICE_AGENTS: dict[str, Agent] = {
     a.name: a for a in (MODEL_FREE_ONE_CHOICE, MODEL_BASED_ONE_CHOICE, HYBRID_ONE_CHOICE)
 }
-# Every agent :func:`get_agent` knows.
-ALL_AGENTS: dict[str, Agent] = {**AGENTS, **ONE_CHOICE_AGENTS}
+# Every agent, by name.
+AGENTS: dict[str, Agent] = {**TWO_CHOICE_AGENTS, **ONE_CHOICE_AGENTS}
 
 
 def get_agent(agent: str | Agent) -> Agent:
     """Return the :class:`Agent` for a name (``"mf"``, ``"hybrid_one_choice"``...) or agent.
 
-    Looks in :data:`ALL_AGENTS` (the two-choice :data:`AGENTS` and the
+    Looks in :data:`AGENTS` (the :data:`TWO_CHOICE_AGENTS` and the
     :data:`ONE_CHOICE_AGENTS`).
     """
     if isinstance(agent, Agent):
         return agent
     try:
-        return ALL_AGENTS[agent]
+        return AGENTS[agent]
     except (KeyError, TypeError):
-        raise ValueError(f"unknown agent {agent!r} (available: {', '.join(ALL_AGENTS)})") from None
+        raise ValueError(f"unknown agent {agent!r} (available: {', '.join(AGENTS)})") from None
 
 
 def kernel_parameter_order(agent: Agent) -> tuple[str, ...]:

@@ -343,6 +343,7 @@ def _fit_spec(args) -> int:
         start = time.perf_counter()
         idata = cogarb.fit(
             trials, job.agent, **job.sampler, p_common=spec.p_common,
+            reward_scale=spec.reward_scale,
             progress=not args.quiet, **job.model_options(),
         )  # fmt: skip
         _write_fit(idata, out)

@@ -8,6 +8,7 @@ covariate effects, and the sampler settings::
     format = "tidy"            # optional; inferred when left out
     include = "in_paper"       # optional boolean column: fit only rows where true
     p_common = 0.7             # optional instructed common-transition probability
+    reward_scale = 1.0         # optional factor on rewards (e.g. 1/9 for 0..9 points)
 
     [sampler]                  # optional; these are the defaults
     draws = 1000
@@ -98,6 +99,9 @@ class FitSpec:
     include : str or None
         Boolean column selecting the rows to fit.
     p_common : float
+        Instructed probability of the common transition (1: deterministic).
+    reward_scale : float
+        Factor applied to rewards before the model sees them (points → ~[0, 1]).
     fits : tuple of FitJob
     compare : tuple of str
         Names of the fits to compare by LOO.
@@ -108,6 +112,7 @@ class FitSpec:
     format: str | None
     include: str | None
     p_common: float
+    reward_scale: float
     fits: tuple[FitJob, ...]
     compare: tuple[str, ...] = ()
 
@@ -136,6 +141,7 @@ class FitSpec:
             "format": self.format,
             "include": self.include,
             "p_common": self.p_common,
+            "reward_scale": self.reward_scale,
             "job": asdict(job),
             "cogarb": __version__,
         }
@@ -229,13 +235,20 @@ def load_fit_spec(path: str | os.PathLike) -> FitSpec:
     data = raw.get("data")
     if not isinstance(data, dict) or "path" not in data:
         raise _fail(source, "data.path", "is required (the trial file, relative to this file)")
-    _check_keys(data, {"path", "format", "include", "p_common"}, source, "data.")
+    _check_keys(data, {"path", "format", "include", "p_common", "reward_scale"}, source, "data.")
     data_path = (source.parent / data["path"]).resolve()
     if not data_path.exists():
         raise _fail(source, "data.path", f"names {data_path}, which does not exist")
     p_common = data.get("p_common", 0.7)
-    if isinstance(p_common, bool) or not isinstance(p_common, int | float) or not 0 < p_common < 1:
-        raise _fail(source, "data.p_common", f"must be a number in (0, 1), got {p_common!r}")
+    if isinstance(p_common, bool) or not isinstance(p_common, int | float) or not 0 < p_common <= 1:
+        raise _fail(source, "data.p_common", f"must be a number in (0, 1], got {p_common!r}")
+    reward_scale = data.get("reward_scale", 1.0)
+    if (
+        isinstance(reward_scale, bool)
+        or not isinstance(reward_scale, int | float)
+        or not reward_scale > 0
+    ):
+        raise _fail(source, "data.reward_scale", f"must be a positive number, got {reward_scale!r}")
     sampler = _sampler(raw.get("sampler", {}), SAMPLER_DEFAULTS, source, "sampler.")
     tables = raw.get("fit")
     if not isinstance(tables, list) or not tables:
@@ -257,6 +270,7 @@ def load_fit_spec(path: str | os.PathLike) -> FitSpec:
         format=data.get("format"),
         include=data.get("include"),
         p_common=float(p_common),
+        reward_scale=float(reward_scale),
         fits=fits,
         compare=tuple(compared),
     )

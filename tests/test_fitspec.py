@@ -48,7 +48,7 @@ def spec_folder(tmp_path):
 def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
     spec = load_fit_spec(spec_folder / "fit.toml")
     assert spec.data == (spec_folder / "trials.csv").resolve()
-    assert spec.include == "keep" and spec.p_common == 0.7
+    assert spec.include == "keep" and spec.p_common == 0.7 and spec.reward_scale == 1.0
     assert [job.name for job in spec.fits] == ["hybrid", "hybrid_again"]
     assert spec.fits[0].sampler == {"draws": 20, "tune": 20, "chains": 1, "seed": 3}
     assert spec.fits[1].sampler["seed"] == 4 and spec.fits[1].sampler["draws"] == 20
@@ -75,6 +75,7 @@ def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
         (("[data]", "[data]\np_common = 1.5"), "key 'data.p_common' must be a number"),
         (("[[fit]]", "[[fit]]\nconditions = 3"), "key 'fit[0].conditions' must be a table"),
         (("[sampler]", "[sampler"), "not valid TOML"),
+        (("[data]", "[data]\nreward_scale = -1"), "key 'data.reward_scale' must be a positive number"),
     ],
 )
 def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):

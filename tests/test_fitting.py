@@ -10,6 +10,7 @@ import pandas as pd
 import pytest
 
 import cogarb
+from cogarb.agents import TWO_CHOICE_AGENTS
 from cogarb.fitting import _COMPILED, SamplingWarning, posterior_thetas, warn_on_diagnostics
 from cogarb.likelihood import per_trial_loglik, trial_arrays
 from cogarb.recovery import population
@@ -46,7 +47,7 @@ def full_fit(trials):
         )  # fmt: skip
 
 
-@pytest.mark.parametrize("agent", sorted(cogarb.AGENTS))
+@pytest.mark.parametrize("agent", sorted(TWO_CHOICE_AGENTS))  # one-choice: own test file
 def test_build_model_names_parameters_and_group_means(trials, agent):
     model = cogarb.build_model(trials, agent)
     spec = cogarb.get_agent(agent)
