@@ -75,7 +75,7 @@ def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
         (("[data]", "[data]\np_common = 1.5"), "key 'data.p_common' must be a number"),
         (("[[fit]]", "[[fit]]\nconditions = 3"), "key 'fit[0].conditions' must be a table"),
         (("[sampler]", "[sampler"), "not valid TOML"),
-        (("[data]", "[data]\nreward_scale = -1"), "key 'data.reward_scale' must be a positive number"),
+        (("[data]", "[data]\nreward_scale = -1"), "key 'data.reward_scale' must be a positive"),
     ],
 )
 def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
