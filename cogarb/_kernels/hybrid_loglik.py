@@ -9,6 +9,15 @@ by the chain rule of the same equations. One pass over a participant's trials
 gives the log-likelihood of each trial and the gradient of their sum; the cost is
 O(n_trials × n_parameters) and no tape is stored.
 
+:func:`stage1_term`, :func:`stage2_term` and :func:`td_update_with_sensitivities`
+carry every parameter (the arbitrator needs that). The hybrid's own
+:func:`loglik_participant` is leaner: only α1, α2 and λ enter the value recursion,
+so only their sensitivities are carried (6 × 3); β1, β2, p and the weights enter
+the trial's logits alone and get their gradient terms directly. Its gradient is
+the same, bit for bit, as carrying all eight; its per-trial log-likelihood, which
+uses one logarithm for both stages, agrees with :func:`choice_term`'s to ~1e-14
+relative.
+
 Per trial t (not missed)::
 
     ℓ_t = log P(a1_t) + log P(a2_t | s2_t)
@@ -132,6 +141,28 @@ def td_update_with_sensitivities(
     return td_update(state, choice1, state2, choice2, reward, alpha1, alpha2, lam)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def _log1p_fast(y):
+    """log1p(y) for y ≥ 0, to within 1.2e-14 relative error.
+
+    ``log(1 + y)`` costs a third of ``log1p``; rounding 1 + y moves the result by at
+    most 2^−53 (absolute), which is under 1.2e-14 of log1p(y) once y ≥ 0.01.
+    """
+    if y >= 0.01:
+        return math.log(1.0 + y)
+    return math.log1p(y)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
+def _recursion_dlogits(dstate, c, j0, j1, t_common, w, beta1, hi, lo, beta2):
+    """d logit1 / dθ_c and d logit2 / dθ_c for recursion parameter column ``c``."""
+    d_j0, d_j1 = dstate[j0, c], dstate[j1, c]
+    dmb0 = t_common * d_j0 + (1.0 - t_common) * d_j1
+    dmb1 = t_common * d_j1 + (1.0 - t_common) * d_j0
+    dinner = w * (dmb1 - dmb0) + (1.0 - w) * (dstate[1, c] - dstate[0, c])
+    return beta1 * dinner, beta2 * (dstate[hi, c] - dstate[lo, c])
+
+
 @njit(cache=True, error_model="numpy")
 def loglik_participant(
     theta, choice1, state2, choice2, reward, load, new_states, missed, p_common,
@@ -149,6 +180,16 @@ def loglik_participant(
     p_common : float, the instructed common-transition probability
     loglik : float64 (n_trials,) output, ℓ_t (0 on missed trials)
     grad : float64 (8,) output, d Σ_t ℓ_t / dθ (written only if ``with_grad``)
+
+    Only α1, α2 and λ enter the value recursion, so the sensitivities of the value
+    state are carried for those three (``dstate`` is 6 × 3); β1, β2, p and the two
+    weights enter the trial's logits only, and their gradient terms are added per
+    trial directly. This is the arithmetic of :func:`stage1_term`,
+    :func:`stage2_term` and :func:`td_update_with_sensitivities` (which the
+    arbitrator uses with all its parameters) with their identically-zero columns
+    dropped: the gradient is the same to the last bit. ℓ_t takes one logarithm for
+    both stages (log1p(e1) + log1p(e2) = log1p(e1 + e2 + e1 e2)), within ~1e-14
+    relative of :func:`choice_term`'s two.
     """
     alpha1, alpha2, lam, beta1, beta2, p = (
         theta[0],
@@ -158,33 +199,89 @@ def loglik_participant(
         theta[4],
         theta[5],
     )
+    w_noload, w_load = theta[W_NOLOAD], theta[W_LOAD]
+    t_common = p_common  # instructed, the same for both actions, not a parameter
     state = np.zeros(N_STATE)
-    dstate = np.zeros((N_STATE, N_PARAMETERS))
-    dt = np.zeros(N_PARAMETERS)  # the instructed transition model does not depend on θ
-    dw_noload = np.zeros(N_PARAMETERS)
-    dw_noload[W_NOLOAD] = 1.0
-    dw_load = np.zeros(N_PARAMETERS)
-    dw_load[W_LOAD] = 1.0
-    dlogit = np.zeros(N_PARAMETERS)
-    grad[:] = 0.0
+    # d state / d (α1, α2, λ): columns ALPHA1, ALPHA2, LAMBDA (= 0, 1, 2)
+    dstate = np.zeros((N_STATE, 3))
+    g_a1 = g_a2 = g_lam = g_beta1 = g_beta2 = g_p = g_w_noload = g_w_load = 0.0
     previous = -1
     for t in range(choice1.shape[0]):
         if new_states[t]:
             state[2:] = 0.0
-            dstate[2:, :] = 0.0
+            if with_grad:
+                dstate[2:, :] = 0.0
         if missed[t]:
             loglik[t] = 0.0
             continue
         under_load = load[t] != 0
-        w = theta[W_LOAD] if under_load else theta[W_NOLOAD]
-        dw = dw_load if under_load else dw_noload
+        w = w_load if under_load else w_noload
         a1, s2, a2 = choice1[t], state2[t], choice2[t]
-        loglik[t] = stage1_term(
-            state, dstate, p_common, p_common, dt, dt, w, dw, beta1, p, previous, a1,
-            BETA1, PERSEVERATION, dlogit, grad, with_grad,
-        ) + stage2_term(state, dstate, s2, a2, beta2, BETA2, dlogit, grad, with_grad)  # fmt: skip
-        td_update_with_sensitivities(
-            state, dstate, a1, s2, a2, reward[t], alpha1, alpha2, lam,
-            ALPHA1, ALPHA2, LAMBDA, with_grad,
-        )  # fmt: skip
+        q_mb0 = model_based_value(state, 0, t_common)
+        q_mb1 = model_based_value(state, 1, t_common)
+        logit1 = stage1_logit(state[0], state[1], q_mb0, q_mb1, w, beta1, p, previous)
+        logit2 = stage2_logit(state, s2, beta2)
+        # log P = min(x, 0) − log1p(e^−|x|) with x the logit signed towards the choice
+        # made (as in choice_term); one logarithm serves both stages:
+        # log1p(e1) + log1p(e2) = log1p(y), y = e1 + e2 + e1 e2
+        x1 = logit1 if a1 == 1 else -logit1
+        x2 = logit2 if a2 == 1 else -logit2
+        e1 = math.exp(-abs(x1))
+        e2 = math.exp(-abs(x2))
+        y = e1 + e2 + e1 * e2
+        loglik[t] = (min(x1, 0.0) + min(x2, 0.0)) - _log1p_fast(y)
+        g1 = g2 = 0.0
+        if with_grad:
+            # 1 − σ(x) = e / (1 + e) if x ≥ 0 else 1 / (1 + e)
+            miss1 = (e1 if x1 >= 0.0 else 1.0) / (1.0 + e1)
+            miss2 = (e2 if x2 >= 0.0 else 1.0) / (1.0 + e2)
+            g1 = miss1 if a1 == 1 else -miss1
+            g2 = miss2 if a2 == 1 else -miss2
+        k = 2 + 2 * s2 + a2
+        if with_grad:
+            # stage 1 (as stage1_term): d logit1 / dθ
+            j0 = 2 if state[2] >= state[3] else 3  # argmax in state 0, as max() picks it
+            j1 = 4 if state[4] >= state[5] else 5
+            side = 1.0 if previous == 1 else (-1.0 if previous == 0 else 0.0)
+            mb_diff = q_mb1 - q_mb0
+            mf_diff = state[1] - state[0]
+            inner = w * mb_diff + (1.0 - w) * mf_diff + p * side
+            # stage 2 (as stage2_term)
+            hi, lo = 3 + 2 * s2, 2 + 2 * s2
+            # recursion parameters: grad += g1 dlogit1 + g2 dlogit2, in that order
+            dl1_0, dl2_0 = _recursion_dlogits(dstate, 0, j0, j1, t_common, w, beta1, hi, lo, beta2)
+            dl1_1, dl2_1 = _recursion_dlogits(dstate, 1, j0, j1, t_common, w, beta1, hi, lo, beta2)
+            dl1_2, dl2_2 = _recursion_dlogits(dstate, 2, j0, j1, t_common, w, beta1, hi, lo, beta2)
+            g_a1 = (g_a1 + g1 * dl1_0) + g2 * dl2_0
+            g_a2 = (g_a2 + g1 * dl1_1) + g2 * dl2_1
+            g_lam = (g_lam + g1 * dl1_2) + g2 * dl2_2
+            # choice-only parameters: their d logit is a single term
+            g_beta1 += g1 * inner
+            g_p += g1 * (beta1 * side)
+            if under_load:
+                g_w_load += g1 * (beta1 * (mb_diff - mf_diff))
+            else:
+                g_w_noload += g1 * (beta1 * (mb_diff - mf_diff))
+            g_beta2 += g2 * (state[hi] - state[lo])
+            # value update (as td_update_with_sensitivities)
+            delta1 = state[k] - state[a1]
+            delta2 = reward[t] - state[k]
+            for j in range(3):
+                ddelta1 = dstate[k, j] - dstate[a1, j]
+                ddelta2 = -dstate[k, j]
+                dstate[a1, j] += alpha1 * (ddelta1 + lam * ddelta2)
+                dstate[k, j] += alpha2 * ddelta2
+            dstate[a1, ALPHA1] += delta1 + lam * delta2
+            dstate[a1, LAMBDA] += alpha1 * delta2
+            dstate[k, ALPHA2] += delta2
+        td_update(state, a1, s2, a2, reward[t], alpha1, alpha2, lam)
         previous = a1
+    if with_grad:
+        grad[ALPHA1] = g_a1
+        grad[ALPHA2] = g_a2
+        grad[LAMBDA] = g_lam
+        grad[BETA1] = g_beta1
+        grad[BETA2] = g_beta2
+        grad[PERSEVERATION] = g_p
+        grad[W_NOLOAD] = g_w_noload
+        grad[W_LOAD] = g_w_load
