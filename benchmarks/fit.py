@@ -81,13 +81,14 @@ def gradient_costs(trials, n_scan: int) -> dict:
     }
 
 
-def fit_figures(trials, draws: int, tune: int, chains: int, seed: int) -> dict:
+def fit_figures(trials, draws: int, tune: int, chains: int, seed: int, **model_options):
+    """Compile and sample the hierarchical hybrid; return (figures, InferenceData)."""
     import arviz as az
     import nutpie
 
     from cogarb.hierarchical import build_model
 
-    model = build_model(trials, "hybrid")
+    model = build_model(trials, "hybrid", **model_options)
     start = time.perf_counter()
     compiled = nutpie.compile_pymc_model(model)
     compile_s = time.perf_counter() - start
@@ -102,7 +103,7 @@ def fit_figures(trials, draws: int, tune: int, chains: int, seed: int) -> dict:
     rhat = az.rhat(posterior[group])
     worst = min(group, key=lambda v: float(ess[v]))
     min_ess = float(ess[worst])
-    return {
+    figures = {
         "compile_s": round(compile_s, 1),
         "sampling_s": round(sample_s, 1),
         "min_bulk_ess_group": round(min_ess),
@@ -112,6 +113,7 @@ def fit_figures(trials, draws: int, tune: int, chains: int, seed: int) -> dict:
         "mean_leapfrog_steps": round(float(idata.sample_stats["n_steps"].mean()), 1),
         "divergences": int(idata.sample_stats["diverging"].sum()),
     }
+    return figures, idata
 
 
 def main(argv=None) -> dict:
@@ -129,8 +131,8 @@ def main(argv=None) -> dict:
 
     out = {"draws": args.draws, "tune": args.tune, "chains": args.chains}
     example = cogarb.read_trials(REPO / "fits" / "hbayesdm_ts_example" / "trials.csv.gz")
-    a = {**gradient_costs(example, args.scan_participants),
-         **fit_figures(example, args.draws, args.tune, args.chains, args.seed)}  # fmt: skip
+    figures, _ = fit_figures(example, args.draws, args.tune, args.chains, args.seed)
+    a = {**gradient_costs(example, args.scan_participants), **figures}
     a["ess_per_s_vs_stan_1.8"] = round(a["ess_per_s"] / STAN_ESS_PER_S, 1)
     out["hbayesdm_example"] = a
     if not args.skip_cohort:
@@ -139,10 +141,11 @@ def main(argv=None) -> dict:
 
         truth, _ = population("hybrid", args.participants, seed=args.seed)
         cohort = cogarb.simulate("daw2011", "hybrid", truth, seed=args.seed)
+        figures, _ = fit_figures(cohort, args.draws, args.tune, args.chains, args.seed)
         out["simulated_cohort"] = {
             "participants": args.participants,
             **gradient_costs(cohort, args.scan_participants),
-            **fit_figures(cohort, args.draws, args.tune, args.chains, args.seed),
+            **figures,
         }
     print(json.dumps(out))
     return out

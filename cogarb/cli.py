@@ -111,6 +111,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="participant covariate with a linear effect on a parameter; repeatable",
     )
     fit.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="with a fit.toml: run only the fit of this name (repeatable)",
+    )
+    fit.add_argument(
         "--ppc",
         type=int,
         default=0,
@@ -325,8 +332,13 @@ def _fit_spec(args) -> int:
     from cogarb.fitspec import load_fit_spec
 
     spec = load_fit_spec(args.trials)
+    names = [job.name for job in spec.fits]
+    unknown = [name for name in args.only if name not in names]
+    if unknown:
+        raise CliError(f"--only {unknown[0]}: {spec.source} has fits {', '.join(names)}")
     overrides = _sampler_overrides(args)
     trials = None
+    done = set()
     for job in spec.fits:
         if overrides:
             job = dataclasses.replace(job, sampler={**job.sampler, **overrides})
@@ -335,6 +347,9 @@ def _fit_spec(args) -> int:
         fingerprint = spec.fingerprint(job)
         if marker.is_file() and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
             print(f"{job.name}: up to date in {out}/ (skipped)")
+            done.add(job.name)
+            continue
+        if args.only and job.name not in args.only:
             continue
         marker.unlink(missing_ok=True)  # a stale or interrupted fit is redone from scratch
         if trials is None:
@@ -349,9 +364,13 @@ def _fit_spec(args) -> int:
         _write_fit(idata, out)
         seconds = time.perf_counter() - start
         _report(idata, seconds, out)
-        done = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job.name}
-        _atomic_write_text(marker, json.dumps(done, indent=2) + "\n")  # last: marks completion
-    if spec.compare:
+        record = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job.name}
+        _atomic_write_text(marker, json.dumps(record, indent=2) + "\n")  # last: marks completion
+        done.add(job.name)
+    waiting = [name for name in spec.compare if name not in done]
+    if spec.compare and waiting:
+        print(f"comparison waits for the fits {', '.join(waiting)}")
+    elif spec.compare:
         _compare_spec(spec)
     return 0
 

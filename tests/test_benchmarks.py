@@ -32,3 +32,17 @@ def test_fit_benchmark_runs(repo):
         for key in ("compile_s", "sampling_s", "ess_per_s", "gradient_us",
                     "gradient_speedup_vs_scan"):  # fmt: skip
             assert figures[part][key] > 0, (part, key)
+
+
+def test_gillan_scale_benchmark_runs(repo):
+    result = subprocess.run(
+        [sys.executable, str(repo / "benchmarks" / "fit_gillan.py"), "--participants", "8",
+         "--draws", "10", "--tune", "10", "--chains", "1"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    figures = json.loads(result.stdout)
+    assert figures["participants"] == 8 and figures["n_trials"] >= 8 * 199
+    for key in ("compile_s", "sampling_s", "ess_per_s", "gradient_ms", "total_minutes"):
+        assert figures[key] >= 0, key
+    low, high = figures["slope_w_compulsivity"]["ci90"]
+    assert low <= figures["slope_w_compulsivity"]["mean"] <= high

@@ -126,6 +126,18 @@ def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, cap
     assert json.loads((out / "hybrid_again" / "done.json").read_text())["job"] == "hybrid_again"
     assert (out / "hybrid" / "posterior.nc").stat().st_mtime_ns == stamp
 
+    # --only runs the named fit; the comparison waits for the other one
+    (out / "hybrid_again" / "done.json").unlink()
+    (out / "compare.csv").unlink()
+    with pytest.warns(SamplingWarning):
+        assert main(["fit", str(spec), "--quiet", "--only", "hybrid", "--draws", "21"]) == 0
+    printed = capsys.readouterr().out
+    assert "hybrid: fitting" in printed and "hybrid_again: fitting" not in printed
+    assert "comparison waits for the fits hybrid_again" in printed
+    assert not (out / "compare.csv").exists()
+    assert main(["fit", str(spec), "--only", "nope"]) == 2
+    assert "--only nope" in capsys.readouterr().err
+
     # a sampler setting given on the command line changes the fit, so it runs again
     with pytest.warns(SamplingWarning):
         assert main(["fit", str(spec), "--quiet", "--draws", "25", "--out", "ignored"]) == 0

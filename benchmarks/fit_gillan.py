@@ -1,0 +1,81 @@
+"""Scale benchmark: the hierarchical hybrid on Gillan et al. (2016) Study 2; prints JSON.
+
+1,413 participants × 200 trials (fits/gillan2016_study2, committed in the repo), w
+regressed on the three transdiagnostic factors with age and IQ (standardised), 4
+chains × 1000 tune + 1000 draws by default. Prints compile and sampling seconds,
+the minimum bulk ESS of the group parameters, ESS per second, the gradient cost,
+and the posterior of the slope of w (logit scale) on compulsivity — Gillan et al.'s
+headline effect, expected negative.
+
+Usage: python benchmarks/fit_gillan.py [--draws 1000] [--tune 1000] [--chains 4]
+       [--participants N]   (N: the first N participants, for a quicker look)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+from fit import fit_figures
+
+REPO = Path(__file__).resolve().parents[1]
+COVARIATES = ["compulsivity", "anxious_depression", "social_withdrawal", "age", "iq"]
+
+
+def main(argv=None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--draws", type=int, default=1000)
+    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--chains", type=int, default=4)
+    parser.add_argument("--participants", type=int, default=None)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args(argv)
+
+    import numpy as np
+
+    import cogarb
+    from cogarb.likelihood import loglik_and_grad, trial_arrays
+    from cogarb.simulate import parameter_matrix
+
+    trials = cogarb.read_trials(REPO / "fits" / "gillan2016_study2" / "trials.parquet")
+    if args.participants is not None:
+        keep = trials["participant"].cat.categories[: args.participants]
+        trials = trials[trials["participant"].isin(keep)].copy()
+        trials["participant"] = trials["participant"].cat.remove_unused_categories()
+    data = trial_arrays(trials)
+    thetas, _ = parameter_matrix(cogarb.get_agent("hybrid"), {}, data.n_participants)
+    loglik_and_grad("hybrid", thetas, data)  # compile
+    start = time.perf_counter()
+    for _ in range(10):
+        loglik_and_grad("hybrid", thetas, data)
+    gradient_s = (time.perf_counter() - start) / 10
+
+    figures, idata = fit_figures(
+        trials, args.draws, args.tune, args.chains, args.seed, covariates={"w": COVARIATES}
+    )
+    out = {
+        "participants": data.n_participants,
+        "n_trials": len(data.choice1),
+        "draws": args.draws,
+        "tune": args.tune,
+        "chains": args.chains,
+        "gradient_ms": round(gradient_s * 1e3, 2),
+        "gradient_ns_per_trial": round(gradient_s * 1e9 / len(data.choice1), 1),
+        **figures,
+        "total_minutes": round((figures["compile_s"] + figures["sampling_s"]) / 60, 1),
+    }
+    for name in COVARIATES:
+        draws = idata.posterior[f"slope_w_{name}"].to_numpy().ravel()
+        out[f"slope_w_{name}"] = {
+            "mean": round(float(draws.mean()), 3),
+            "ci90": [round(float(q), 3) for q in np.quantile(draws, [0.05, 0.95])],
+            "p_negative": round(float((draws < 0).mean()), 3),
+        }
+    print(json.dumps(out))
+    return out
+
+
+if __name__ == "__main__":
+    main()
