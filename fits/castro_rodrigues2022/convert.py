@@ -10,34 +10,22 @@ The reader's bookkeeping columns ``source_file``/``source_line`` and the recompu
 ``missed`` are not written.
 """
 
-import hashlib
 import sys
 from pathlib import Path
 
-import cogarb
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _convert import SHARED_DATA, check_sha256, convert, source_arg
 
 HERE = Path(__file__).resolve().parent
 SOURCE = (
-    HERE.parents[2]
-    / "shared"
-    / "data"
-    / "castro-rodrigues2022_explicit_knowledge"
-    / "castro_rodrigues2022_trials.csv.gz"
+    SHARED_DATA / "castro-rodrigues2022_explicit_knowledge" / "castro_rodrigues2022_trials.csv.gz"
 )
 SHA256 = "6dab961d814222d1986db55b619bcfb186197254b90c4e15d0df150b92274c7b"
 
 
 def main(source: Path = SOURCE) -> None:
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()
-    if digest != SHA256:
-        raise SystemExit(f"{source}: sha256 {digest} is not the documented {SHA256}")
-    trials = cogarb.read_trials(source, format="castro_rodrigues2022")
-    trials = trials.drop(columns=["missed", "source_file", "source_line"])
-    out = cogarb.write_trials(trials, HERE / "trials.csv.gz")
-    print(
-        f"{source} -> {out}: {trials['participant'].nunique()} participants, "
-        f"{len(trials)} trials, {out.stat().st_size / 1e6:.1f} MB"
-    )
+    check_sha256(source, SHA256)
+    trials = convert(source, "castro_rodrigues2022", HERE / "trials.csv.gz")
     common = trials.groupby("group")["common"].mean()
     print("P(common) by group:\n" + common.round(4).to_string())
     reward = trials.groupby(["reward_block", "state2"])["reward"].mean().unstack()
@@ -45,4 +33,4 @@ def main(source: Path = SOURCE) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE)
+    main(source_arg(SOURCE))

@@ -8,38 +8,22 @@ repository; the mapping is :mod:`cogarb.readers.feherdasilva2020`. The folder is
 checked against a sha256 over its sorted file names and contents.
 """
 
-import hashlib
 import sys
 from pathlib import Path
 
-import cogarb
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from _convert import SHARED_DATA, check_sha256, convert, folder_sha256, source_arg
 
 HERE = Path(__file__).resolve().parent
-DATASET = HERE.parents[2] / "shared" / "data" / "feherdasilva2020_muddled_models"
-SOURCE = DATASET / "results" / "magic_carpet" / "choices"
+SOURCE = SHARED_DATA / "feherdasilva2020_muddled_models" / "results" / "magic_carpet" / "choices"
 SHA256 = "696abebdc95ebcf77f1ba08a38d4e8daa7f101ad6328dd3325e349295f1339a3"
 
 
-def folder_sha256(folder: Path) -> str:
-    """sha256 over ``name NUL sha256(content) LF`` of every file, in name order."""
-    digest = hashlib.sha256()
-    for path in sorted(p for p in folder.iterdir() if p.is_file()):
-        content = hashlib.sha256(path.read_bytes()).hexdigest()
-        digest.update(f"{path.name}\0{content}\n".encode())
-    return digest.hexdigest()
-
-
 def main(source: Path = SOURCE) -> None:
-    digest = folder_sha256(source)
-    if digest != SHA256:
-        raise SystemExit(f"{source}: sha256 {digest} is not the documented {SHA256}")
-    trials = cogarb.read_trials(source, format="feherdasilva2020")
-    trials = trials.drop(columns="missed")  # recomputed on reading
-    out = cogarb.write_trials(trials, HERE / "trials.csv.gz")
-    print(
-        f"{source} -> {out}: {trials['participant'].nunique()} participants, {len(trials)} trials"
-    )
+    check_sha256(source, SHA256, folder_sha256(source))
+    # source_file/source_line (raw file name and line) are kept: see the README
+    convert(source, "feherdasilva2020", HERE / "trials.csv.gz", drop=["missed"])
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else SOURCE)
+    main(source_arg(SOURCE))
