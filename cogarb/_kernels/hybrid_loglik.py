@@ -120,24 +120,40 @@ def stage2_term(state, dstate, state2, choice2, beta2, i_beta2, dlogit, grad, wi
     return choice_term(logit, choice2, dlogit, grad, with_grad)
 
 
+@njit(cache=True, error_model="numpy", inline="always")
+def td_sensitivities(
+    state, dstate, i, k, reward, alpha1, alpha2, lam, i_alpha1, i_alpha2, i_lambda
+):  # fmt: skip
+    """Sensitivities of the SARSA(λ) update of value ``i`` (first stage) from ``k``.
+
+    Called before the update itself, with ``state`` the values before it:
+    δ₁ = Q[k] − Q[i], δ₂ = r − Q[k]; Q[i] += α₁(δ₁ + λδ₂), Q[k] += α₂δ₂, so
+    dQ[i] += α₁(dδ₁ + λ dδ₂) + 1{α₁}(δ₁ + λδ₂) + 1{λ} α₁δ₂ and
+    dQ[k] += α₂ dδ₂ + 1{α₂} δ₂. Every kernel's gradient uses this one recursion.
+    """
+    delta1 = state[k] - state[i]
+    delta2 = reward - state[k]
+    for j in range(dstate.shape[1]):
+        ddelta1 = dstate[k, j] - dstate[i, j]
+        ddelta2 = -dstate[k, j]
+        dstate[i, j] += alpha1 * (ddelta1 + lam * ddelta2)
+        dstate[k, j] += alpha2 * ddelta2
+    dstate[i, i_alpha1] += delta1 + lam * delta2
+    dstate[i, i_lambda] += alpha1 * delta2
+    dstate[k, i_alpha2] += delta2
+
+
 @njit(cache=True, error_model="numpy")
 def td_update_with_sensitivities(
     state, dstate, choice1, state2, choice2, reward, alpha1, alpha2, lam,
     i_alpha1, i_alpha2, i_lambda, with_grad,
 ):  # fmt: skip
     """``td_update`` plus the matching update of the sensitivities ``dstate``."""
-    k = 2 + 2 * state2 + choice2
     if with_grad:
-        delta1 = state[k] - state[choice1]
-        delta2 = reward - state[k]
-        for j in range(dstate.shape[1]):
-            ddelta1 = dstate[k, j] - dstate[choice1, j]
-            ddelta2 = -dstate[k, j]
-            dstate[choice1, j] += alpha1 * (ddelta1 + lam * ddelta2)
-            dstate[k, j] += alpha2 * ddelta2
-        dstate[choice1, i_alpha1] += delta1 + lam * delta2
-        dstate[choice1, i_lambda] += alpha1 * delta2
-        dstate[k, i_alpha2] += delta2
+        k = 2 + 2 * state2 + choice2
+        td_sensitivities(
+            state, dstate, choice1, k, reward, alpha1, alpha2, lam, i_alpha1, i_alpha2, i_lambda
+        )
     return td_update(state, choice1, state2, choice2, reward, alpha1, alpha2, lam)
 
 
@@ -263,17 +279,9 @@ def loglik_participant(
             else:
                 g_w_noload += g1 * (beta1 * (mb_diff - mf_diff))
             g_beta2 += g2 * (state[hi] - state[lo])
-            # value update (as td_update_with_sensitivities)
-            delta1 = state[k] - state[a1]
-            delta2 = reward[t] - state[k]
-            for j in range(3):
-                ddelta1 = dstate[k, j] - dstate[a1, j]
-                ddelta2 = -dstate[k, j]
-                dstate[a1, j] += alpha1 * (ddelta1 + lam * ddelta2)
-                dstate[k, j] += alpha2 * ddelta2
-            dstate[a1, ALPHA1] += delta1 + lam * delta2
-            dstate[a1, LAMBDA] += alpha1 * delta2
-            dstate[k, ALPHA2] += delta2
+            td_sensitivities(
+                state, dstate, a1, k, reward[t], alpha1, alpha2, lam, ALPHA1, ALPHA2, LAMBDA
+            )
         td_update(state, a1, s2, a2, reward[t], alpha1, alpha2, lam)
         previous = a1
     if with_grad:

@@ -37,7 +37,7 @@ deterministic task (``p_common = 1``) needs no special case.
 import numpy as np
 from numba import njit, prange
 
-from cogarb._kernels.hybrid_loglik import choice_term
+from cogarb._kernels.hybrid_loglik import choice_term, td_sensitivities
 from cogarb._kernels.one_choice import (
     N_STATE,
     Q2_OFFSET,
@@ -92,16 +92,7 @@ def td_update_with_sensitivities(
     if with_grad:
         i = 2 * state1 + choice1
         k = Q2_OFFSET + state2
-        delta1 = state[k] - state[i]
-        delta2 = reward - state[k]
-        for j in range(dstate.shape[1]):
-            ddelta1 = dstate[k, j] - dstate[i, j]
-            ddelta2 = -dstate[k, j]
-            dstate[i, j] += alpha1 * (ddelta1 + lam * ddelta2)
-            dstate[k, j] += alpha2 * ddelta2
-        dstate[i, ALPHA1] += delta1 + lam * delta2
-        dstate[i, LAMBDA] += alpha1 * delta2
-        dstate[k, ALPHA2] += delta2
+        td_sensitivities(state, dstate, i, k, reward, alpha1, alpha2, lam, ALPHA1, ALPHA2, LAMBDA)
     return td_update(state, state1, choice1, state2, reward, alpha1, alpha2, lam)
 
 
