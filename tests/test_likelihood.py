@@ -8,6 +8,7 @@ import pytensor
 import pytensor.tensor as pt
 import pytest
 import scan_reference
+from parameter_draws import interior_values
 
 import cogarb
 from cogarb.likelihood import (
@@ -40,17 +41,7 @@ def simulated(agent, task, n=3, seed=5, n_trials=None):
 
 def interior_thetas(agent, n, seed):
     """Random parameters away from the bounds (all kernel parameters, fixed ones kept)."""
-    spec = cogarb.get_agent(agent)
-    rng = np.random.default_rng(seed)
-    values = {}
-    for p in spec.parameters:
-        if p.transform == "logit":
-            values[p.name] = rng.uniform(0.15, 0.85, n)
-        elif p.transform == "log":
-            values[p.name] = p.default * rng.uniform(0.6, 1.4, n)
-        else:
-            values[p.name] = rng.uniform(-0.3, 0.3, n)
-    return kernel_thetas(spec, values)
+    return kernel_thetas(cogarb.get_agent(agent), interior_values(agent, n, seed))
 
 
 @pytest.mark.parametrize("agent, task", AGENT_TASKS)

@@ -17,6 +17,7 @@ import pandas as pd
 import pytensor
 import pytensor.tensor as pt
 import pytest
+from parameter_draws import interior_values
 
 import cogarb
 from cogarb.fitting import SamplingWarning
@@ -40,20 +41,6 @@ TASKS = {"kool2016_novel": 1.0, "akam2015": 0.8}
 FEW = {"draws": 30, "tune": 30, "chains": 2, "progress": False}
 
 
-def interior(agent, n, seed):
-    spec = cogarb.get_agent(agent)
-    rng = np.random.default_rng(seed)
-    values = {}
-    for p in spec.parameters:
-        if p.transform == "logit":
-            values[p.name] = rng.uniform(0.15, 0.85, n)
-        elif p.transform == "log":
-            values[p.name] = p.default * rng.uniform(0.6, 1.4, n)
-        else:
-            values[p.name] = rng.uniform(-0.3, 0.3, n)
-    return values
-
-
 @pytest.fixture(scope="module")
 def kool2017():
     """Six participants of Kool et al. (2017), their first 80 trials (with misses)."""
@@ -67,7 +54,7 @@ def kool2017():
 @pytest.mark.parametrize("task", sorted(TASKS))
 @pytest.mark.parametrize("agent", ONE_CHOICE)
 def test_loglik_equals_the_simulators_choice_probabilities(agent, task):
-    params = pd.DataFrame(interior(agent, 3, seed=1))
+    params = pd.DataFrame(interior_values(agent, 3, seed=1))
     trials = cogarb.simulate(task, agent, params, seed=2, internals=True)
     assert not trials["stage2_choice"].any() and trials["choice2"].isna().all()
     assert set(trials["state1"].unique()) == ({0, 1} if task == "kool2016_novel" else {0})
@@ -106,7 +93,7 @@ def test_op_gradient_matches_finite_differences_in_numba_mode():
     trials = trials[trials["trial"] <= 80].reset_index(drop=True)
     trials["stakes"] = np.where(trials["trial"] % 3 == 0, 5, 1)
     data = trial_arrays(trials, condition="stakes", p_common=0.8, agent=agent)
-    values = interior(agent, 3, seed=6)
+    values = interior_values(agent, 3, seed=6)
     values["w"] = np.column_stack([values["w"], values["w"][::-1]])
     thetas = kernel_thetas(cogarb.get_agent(agent), values, condition_parameter="w")
     x = pt.dmatrix("thetas")
@@ -179,7 +166,7 @@ def test_reward_scale_changes_beta1_only_by_its_unit(kool2017):
     """Scaling the points by c is the same as beta1 · c with p / c (p is inside beta1)."""
     agent = "hybrid_one_choice"
     spec = cogarb.get_agent(agent)
-    values = interior(agent, 6, seed=7)
+    values = interior_values(agent, 6, seed=7)
     raw = trial_arrays(kool2017, p_common=1.0, agent=agent)
     scaled = trial_arrays(kool2017, p_common=1.0, agent=agent, reward_scale=1 / 9)
     np.testing.assert_array_equal(scaled.reward, raw.reward)  # kept in points
@@ -221,7 +208,7 @@ def test_one_choice_agents_refuse_two_choice_data(agent):
     with pytest.raises(ValueError, match="have one .*use 'mf', 'mb', 'hybrid'"):
         cogarb.build_model(trials, agent)
     data = trial_arrays(trials)
-    thetas = kernel_thetas(cogarb.get_agent(agent), interior(agent, 2, seed=9))
+    thetas = kernel_thetas(cogarb.get_agent(agent), interior_values(agent, 2, seed=9))
     with pytest.raises(ValueError, match="second-stage choice; use mf"):
         per_trial_loglik(agent, thetas, data)
 
