@@ -381,6 +381,21 @@ def test_valid_files_are_read_whole(fmt, base_dir, capsys):
     capsys.readouterr()
 
 
+def _assert_error_at_cell(err, row: int, column: str, id_column: str) -> None:
+    """A rejection of a one-cell corruption names a row and column, at that cell.
+
+    A corrupted trial number may instead be reported on the next row (whose trial
+    then goes backwards), and a corrupted participant id on any row of the
+    participant it now names.
+    """
+    assert isinstance(err, TrialDataError), err
+    assert err.row is not None and err.column is not None, err
+    if column == "trial":
+        assert err.row in (row + 1, row + 2), err
+    elif column != id_column:
+        assert err.row == row + 1, err
+
+
 @CELLS
 @given(corruption=cell_corruptions("tidy"))
 @example(corruption=(4, "trial", "1" + "0" * 25))  # int64 overflow
@@ -402,12 +417,7 @@ def test_cell_corruption_tidy(corruption, tmp_path, base_dir, capsys):
     path = _write(tmp_path / FILE_NAMES["tidy"], header, rows, ",")
     out, err = _outcome(path, capsys)
     if err is not None:
-        assert isinstance(err, TrialDataError), err
-        assert err.row is not None and err.column is not None, err
-        if column == "trial":
-            assert err.row in (row + 1, row + 2), err
-        elif column != "participant":
-            assert err.row == row + 1, err
+        _assert_error_at_cell(err, row, column, id_column="participant")
         return
     base = _base_output("tidy", base_dir)
     assert len(out) == len(rows)  # no silent drop
@@ -441,12 +451,7 @@ def test_cell_corruption_hbayesdm(corruption, tmp_path, base_dir, capsys):
     path = _write(tmp_path / FILE_NAMES["hbayesdm"], header, rows, "\t")
     out, err = _outcome(path, capsys)
     if err is not None:
-        assert isinstance(err, TrialDataError), err
-        assert err.row is not None and err.column is not None, err
-        if column == "trial":
-            assert err.row in (row + 1, row + 2), err
-        elif column != "subjID":
-            assert err.row == row + 1, err
+        _assert_error_at_cell(err, row, column, id_column="subjID")
         return
     base = _base_output("hbayesdm", base_dir)
     assert len(out) == len(rows)  # no silent drop
