@@ -83,7 +83,6 @@ def gradient_costs(trials, n_scan: int) -> dict:
 
 def fit_figures(trials, draws: int, tune: int, chains: int, seed: int, **model_options):
     """Compile and sample the hierarchical hybrid; return (figures, InferenceData)."""
-    import arviz as az
     import nutpie
 
     from cogarb.hierarchical import build_model
@@ -97,13 +96,25 @@ def fit_figures(trials, draws: int, tune: int, chains: int, seed: int, **model_o
         compiled, draws=draws, tune=tune, chains=chains, seed=seed, progress_bar=False
     )
     sample_s = time.perf_counter() - start
+    return sampling_figures(idata, compile_s, sample_s), idata
+
+
+def sampling_figures(idata, compile_s: float, sample_s: float) -> dict:
+    """Seconds, ESS/s of the slowest group-level parameter (mean, scale, slope), and more.
+
+    Also the largest group-level R-hat, mean leapfrog steps and divergences.
+    """
+    import arviz as az
+
     posterior = idata.posterior
-    group = [v for v in posterior.data_vars if v.startswith("mu_") or v.endswith("_scale")]
+    group = [
+        v for v in posterior.data_vars if v.startswith(("mu_", "slope_")) or v.endswith("_scale")
+    ]
     ess = az.ess(posterior[group], method="bulk")
     rhat = az.rhat(posterior[group])
     worst = min(group, key=lambda v: float(ess[v]))
     min_ess = float(ess[worst])
-    figures = {
+    return {
         "compile_s": round(compile_s, 1),
         "sampling_s": round(sample_s, 1),
         "min_bulk_ess_group": round(min_ess),
@@ -113,7 +124,6 @@ def fit_figures(trials, draws: int, tune: int, chains: int, seed: int, **model_o
         "mean_leapfrog_steps": round(float(idata.sample_stats["n_steps"].mean()), 1),
         "divergences": int(idata.sample_stats["diverging"].sum()),
     }
-    return figures, idata
 
 
 def main(argv=None) -> dict:

@@ -9,6 +9,9 @@ headline effect, expected negative.
 
 Usage: python benchmarks/fit_gillan.py [--draws 1000] [--tune 1000] [--chains 4]
        [--participants N]   (N: the first N participants, for a quicker look)
+       [--save DIR]         (write posterior.nc, summary.csv, diagnostics.json to DIR;
+                             fits/gillan2016_study2/out/hybrid_factors is where the
+                             paper figures look for it)
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import json
 import time
 from pathlib import Path
 
-from fit import fit_figures
+from fit import sampling_figures
 
 REPO = Path(__file__).resolve().parents[1]
 COVARIATES = ["compulsivity", "anxious_depression", "social_withdrawal", "age", "iq"]
@@ -31,6 +34,10 @@ def main(argv=None) -> dict:
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--participants", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--save", type=Path, default=None,
+        help="also write the fit as `cogarb fit` does (posterior.nc, summary.csv, ...) here",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     import numpy as np
@@ -52,9 +59,16 @@ def main(argv=None) -> dict:
         loglik_and_grad("hybrid", thetas, data)
     gradient_s = (time.perf_counter() - start) / 10
 
-    figures, idata = fit_figures(
-        trials, args.draws, args.tune, args.chains, args.seed, covariates={"w": COVARIATES}
-    )
+    idata = cogarb.fit(
+        trials, "hybrid", draws=args.draws, tune=args.tune, chains=args.chains,
+        seed=args.seed, covariates={"w": COVARIATES}, log_likelihood=False, progress=False,
+    )  # fmt: skip
+    attrs = idata.posterior.attrs
+    figures = sampling_figures(idata, attrs["compile_seconds"], attrs["sampling_seconds"])
+    if args.save is not None:
+        from cogarb.cli import write_fit
+
+        write_fit(idata, args.save)
     out = {
         "participants": data.n_participants,
         "n_trials": len(data.choice1),

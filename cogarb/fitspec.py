@@ -274,3 +274,24 @@ def load_fit_spec(path: str | os.PathLike) -> FitSpec:
         fits=fits,
         compare=tuple(compared),
     )
+
+
+def read_spec_trials(spec: FitSpec):
+    """The trials a fit.toml fits: its data, read and restricted to ``data.include``.
+
+    Returns
+    -------
+    (pandas.DataFrame, int)
+        The trials, and how many rows ``data.include`` left out.
+    """
+    from cogarb.data import boolean_column, read_trials
+
+    trials = read_trials(spec.data, format=spec.format)
+    n_read = len(trials)
+    if spec.include is not None:
+        if spec.include not in trials.columns:
+            raise FitSpecError(f"{spec.source}: data.include names '{spec.include}', not a column")
+        keep = boolean_column(trials, spec.include, str(spec.data))
+        trials = trials[keep].copy()
+        trials["participant"] = trials["participant"].cat.remove_unused_categories()
+    return trials, n_read - len(trials)

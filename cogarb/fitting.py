@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import time
 import warnings
 from collections.abc import Mapping, Sequence
 
@@ -151,7 +152,8 @@ def fit(
     arviz.InferenceData
         Groups ``posterior``, ``sample_stats``, ``observed_data``,
         ``log_likelihood`` (unless disabled), ``posterior_predictive`` (on request).
-        ``attrs`` record the agent and model options.
+        ``posterior.attrs`` record the agent, the model options, and the seconds
+        spent compiling (near zero when the compiled model was cached) and sampling.
     """
     import nutpie
 
@@ -164,7 +166,10 @@ def fit(
     model = build_model(trials, agent, **model_options)
     if posterior_predictive:
         _check_ppc_inputs(model.cogarb["data"])  # before, not after, a long sampling run
+    start = time.perf_counter()
     compiled = _compile(model, _cache_key(model, agent))
+    compile_seconds = time.perf_counter() - start
+    start = time.perf_counter()
     idata = nutpie.sample(
         compiled,
         draws=draws,
@@ -175,6 +180,7 @@ def fit(
         progress_bar=progress,
         **dict(sampler_options or {}),
     )
+    sampling_seconds = time.perf_counter() - start
     # nutpie also stores the unconstrained copies (``*_log__``) of bounded variables
     unconstrained = [v for v in idata.posterior.data_vars if v.endswith("__")]
     idata.posterior = idata.posterior.drop_vars(unconstrained)
@@ -187,6 +193,8 @@ def fit(
         n = None if posterior_predictive is True else int(posterior_predictive)
         add_posterior_predictive(idata, agent, data, info["condition"], n, seed)
     idata.posterior.attrs.update(_attrs(agent, info))
+    idata.posterior.attrs["compile_seconds"] = round(compile_seconds, 2)
+    idata.posterior.attrs["sampling_seconds"] = round(sampling_seconds, 2)
     warn_on_diagnostics(idata)
     return idata
 
