@@ -342,3 +342,68 @@ def weight_timecourse(trials: pd.DataFrame, column: str = "w") -> pd.DataFrame:
     if "event" in trials.columns:
         out["event"] = trials.groupby("trial")["event"].first().to_numpy()
     return out
+
+
+def predictive_stay_probabilities(
+    trials: pd.DataFrame, idata, by: str | list[str] | None = "auto"
+) -> pd.DataFrame:
+    """Stay probabilities of posterior-predictive data sets, summarised over draws.
+
+    Each posterior-predictive draw (see :func:`cogarb.fit` with
+    ``posterior_predictive``) replaces the observed choices, states, rewards and
+    transitions of the non-missed trials; missed trials stay missed, so pairs are
+    formed exactly as in the observed data. The group table of
+    :func:`stay_probabilities` is computed for every draw.
+
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        The fitted trials (tidy schema).
+    idata : arviz.InferenceData
+        With a ``posterior_predictive`` group.
+    by : "auto", str, list of str or None
+        Condition columns, as in :func:`stay_probabilities`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Per cell: ``mean`` over draws of the group P(stay), its 95% interval
+        ``ci_low``, ``ci_high`` (2.5% and 97.5% quantiles over draws) and
+        ``n_draws``.
+    """
+    if "posterior_predictive" not in idata.groups():
+        raise ValueError("idata has no posterior_predictive group: fit with posterior_predictive")
+    predictive = idata.posterior_predictive
+    keys = pd.MultiIndex.from_arrays(
+        [predictive["participant"].to_numpy().astype(str), predictive["trial"].to_numpy()]
+    )
+    base = trials.reset_index(drop=True)
+    rows = pd.MultiIndex.from_arrays(
+        [base["participant"].astype(str).to_numpy(), base["trial"].to_numpy()]
+    ).get_indexer(keys)
+    if (rows < 0).any():
+        raise ValueError("posterior-predictive trials are not in `trials`: pass the fitted trials")
+    names = [n for n in ("choice1", "state2", "choice2", "reward", "common") if n in predictive]
+    stacked = {
+        n: predictive[n].stack(sample=("chain", "draw")).transpose("sample", "obs").to_numpy()
+        for n in names
+    }
+    tables = []
+    for k in range(stacked[names[0]].shape[0]):
+        simulated = base.copy()
+        for name in names:
+            column = simulated[name].copy()  # keeps its dtype (nullable where trials are missed)
+            column.iloc[rows] = stacked[name][k]
+            simulated[name] = column
+        tables.append(stay_probabilities(simulated, by).group.assign(draw=k))
+    draws = pd.concat(tables)
+    keys_ = [
+        c for c in draws.columns if c not in ("mean", "ci_low", "ci_high", "n_participants", "draw")
+    ]
+    summary = draws.groupby(keys_, observed=True, dropna=False)["mean"].agg(
+        mean="mean",
+        ci_low=lambda x: x.quantile(0.025),
+        ci_high=lambda x: x.quantile(0.975),
+        n_draws="count",
+    )
+    return summary.reset_index()

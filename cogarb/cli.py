@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import os
 import sys
 import time
 from collections.abc import Sequence
@@ -139,19 +140,40 @@ def build_parser() -> argparse.ArgumentParser:
     demo = sub.add_parser(
         "demo",
         help="run the main job on built-in defaults",
-        description="Simulate model-free, model-based, hybrid and arbitrator cohorts; "
-        "write trials, stay tables and figures; fit the hierarchical hybrid to a "
-        "simulated cohort and plot recovered against true parameters.",
+        description="Simulate model-free, model-based, hybrid and arbitrator cohorts and "
+        "write their trials and stay tables; then make the paper's figures with quick "
+        "settings (as `cogarb figures --quick --out DIR/figures`): stay signatures, load, "
+        "novelty, parameter recovery, model comparison and real-data fits.",
     )
     demo.add_argument("--out", default="demo-output", help="output folder (default: demo-output)")
     demo.add_argument("--participants", type=int, default=200, help="cohort size per agent")
-    demo.add_argument("--seed", type=int, default=0)
+    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--fits", default="fits", help="the fits/ folder (default: ./fits)")
     demo.add_argument(
-        "--fit-participants",
-        type=int,
-        default=30,
-        help="participants in the demo fit of the hierarchical hybrid (0: skip the fit)",
+        "--no-figures", action="store_true", help="only simulate; skip the paper's figures"
     )
+    figures = sub.add_parser(
+        "figures",
+        help="regenerate every figure of the paper",
+        description="Make the paper's figures F1-F6 (PNG and PDF), DIR/numbers.json and "
+        "the paper with its numbers filled in. --quick: small simulated cohorts, short "
+        "chains and subsets of the real datasets fitted on the spot (minutes); without "
+        "it, larger cohorts and the real-data panels read from the fits that "
+        "`cogarb fit fits/<dataset>/fit.toml` wrote.",
+    )
+    figures.add_argument("--out", required=True, help="output folder for figures and numbers")
+    figures.add_argument("--quick", action="store_true", help="small cohorts and short fits")
+    figures.add_argument("--fits", default="fits", help="the fits/ folder (default: ./fits)")
+    figures.add_argument(
+        "--only", action="append", default=[], metavar="FIG",
+        help="make only this figure (F1 ... F6; repeatable); numbers.json keeps the others",
+    )  # fmt: skip
+    figures.add_argument(
+        "--template", default=None,
+        help="paper template (default: paper/paper_template.md beside the fits folder)",
+    )  # fmt: skip
+    figures.add_argument("--paper", default=None, help="where to write the paper (DIR/paper.md)")
+    figures.add_argument("--seed", type=int, default=1)
     return parser
 
 
@@ -247,7 +269,11 @@ def cmd_stay(args) -> int:
     return 0
 
 
-def _write_fit(idata, out: Path, extra_tables: dict | None = None) -> None:
+def write_fit(idata, out: Path, extra_tables: dict | None = None) -> None:
+    """Write a fit as ``cogarb fit`` does: posterior.nc, summary.csv, diagnostics.json.
+
+    Every file is written atomically; ``extra_tables`` maps file names to DataFrames.
+    """
     import json
 
     from cogarb.fitting import diagnostics, summary
@@ -299,28 +325,19 @@ def cmd_fit(args) -> int:
         trials, args.agent, **_sampler_args(args), posterior_predictive=args.ppc or False,
         progress=not args.quiet, **options,
     )  # fmt: skip
-    _write_fit(idata, out)
+    write_fit(idata, out)
     _report(idata, time.perf_counter() - start, out)
     return 0
 
 
 def _spec_trials(spec):
-    trials = cogarb.read_trials(spec.data, format=spec.format)
-    n_read = len(trials)
-    if spec.include is not None:
-        if spec.include not in trials.columns:
-            raise CliError(f"{spec.source}: data.include names '{spec.include}', not a column")
-        keep = cogarb.data.boolean_column(trials, spec.include, str(spec.data))
-        trials = trials[keep].copy()
-        trials["participant"] = trials["participant"].cat.remove_unused_categories()
+    from cogarb.fitspec import read_spec_trials
+
+    trials, n_outside = read_spec_trials(spec)
     print(
         f"{spec.data.name}: {trials['participant'].nunique()} participants, {len(trials)} "
         f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood)"
-        + (
-            f"; {n_read - len(trials)} rows outside '{spec.include}' not fitted"
-            if spec.include
-            else ""
-        )
+        + (f"; {n_outside} rows outside '{spec.include}' not fitted" if spec.include else "")
     )
     return trials
 
@@ -358,10 +375,10 @@ def _fit_spec(args) -> int:
         start = time.perf_counter()
         idata = cogarb.fit(
             trials, job.agent, **job.sampler, p_common=spec.p_common,
-            reward_scale=spec.reward_scale,
+            reward_scale=spec.reward_scale, log_likelihood=_needs_log_likelihood(spec, job),
             progress=not args.quiet, **job.model_options(),
         )  # fmt: skip
-        _write_fit(idata, out)
+        write_fit(idata, out)
         seconds = time.perf_counter() - start
         _report(idata, seconds, out)
         record = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job.name}
@@ -373,6 +390,15 @@ def _fit_spec(args) -> int:
     elif spec.compare:
         _compare_spec(spec)
     return 0
+
+
+def _needs_log_likelihood(spec, job) -> bool:
+    """Trial-level log-likelihoods only for fits that are compared (or when none is named).
+
+    They take chains × draws × trials floats: 4.5 GB for Gillan Study 2, which is
+    not worth writing for a fit that answers a covariate question.
+    """
+    return not spec.compare or job.name in spec.compare
 
 
 def _compare_spec(spec) -> None:
@@ -392,7 +418,7 @@ def cmd_recover(args) -> int:
         args.agent, args.task, args.participants, **_sampler_args(args),
         progress=not args.quiet,
     )  # fmt: skip
-    _write_fit(
+    write_fit(
         result.idata,
         out,
         {"recovery.csv": result.participants, "recovery_summary.csv": result.summary},
@@ -406,86 +432,84 @@ def cmd_recover(args) -> int:
 
 
 def cmd_demo(args) -> int:
-    from cogarb.plots import stay_probability_figure
+    import pandas as pd
 
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     task = cogarb.load_task("daw2011")
-    labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)"}
-    stays, regressions = {}, []
+    labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)",
+              "arbitrator": "arbitrator (defaults)"}  # fmt: skip
+    groups, regressions = [], []
     for agent, label in labels.items():
         trials = cogarb.simulate(task, agent, {}, n_participants=args.participants, seed=args.seed)
         cogarb.write_trials(trials, out / f"trials_{agent}.csv.gz")
-        stays[label] = cogarb.stay_probabilities(trials)
+        stays = cogarb.stay_probabilities(trials)
+        groups.append(stays.group.assign(agent=agent))
         regressions.append(cogarb.stay_regression(trials).pooled.assign(agent=agent))
         print(f"\n== {label}: {args.participants} participants × {task.n_trials} trials")
-        print(stays[label])
-    import pandas as pd
-
-    table = pd.concat(
-        [s.group.assign(agent=a) for a, s in zip(labels, stays.values(), strict=True)]
-    )
-    _atomic_write_text(out / "stay_probabilities.csv", table.to_csv(index=False))
+        print(stays)
+    _atomic_write_text(out / "stay_probabilities.csv", pd.concat(groups).to_csv(index=False))
     _atomic_write_text(out / "stay_regression.csv", pd.concat(regressions).to_csv(index=False))
-    fig = stay_probability_figure(stays, title="Simulated stay probabilities, Daw 2011 task")
-    _save_figure(fig, out / "stay_probabilities")
-    _demo_arbitrator(out, args.participants, args.seed)
-    if args.fit_participants:
-        _demo_fit(out, args.fit_participants, args.seed)
-    print(f"\nwrote trials, tables, fits and figures (.png/.pdf) to {out}/")
+    if not args.no_figures:
+        from cogarb.paper import settings_named
+
+        fits = Path(args.fits)
+        skip_real = not (fits / "hbayesdm_ts_example" / "fit.toml").is_file()
+        if skip_real:
+            print(f"\n{fits}/ not found (run from the repository root for figures F5 and F6)")
+        print("\n== the paper's figures, quick settings (fits compile in about 20 s each)")
+        make_paper_figures(settings_named("quick", seed=args.seed), out / "figures", fits,
+                           skip_real=skip_real)  # fmt: skip
+    print(f"\nwrote trials, tables and figures (.png/.pdf) to {out}/")
     return 0
 
 
-def _demo_fit(out: Path, n: int, seed: int) -> None:
-    """Fit the hierarchical hybrid to a simulated cohort and compare with the truth."""
-    from cogarb.plots import recovery_figure
+def cmd_figures(args) -> int:
+    from cogarb.paper import settings_named
 
-    print(f"\n== fitting the hierarchical hybrid to {n} simulated participants "
-          "(2 chains × 500 draws; compiling takes about a minute the first time)")  # fmt: skip
-    start = time.perf_counter()
-    result = cogarb.recover("hybrid", "daw2011", n, seed=seed, draws=500, tune=500, chains=2)
-    _write_fit(
-        result.idata,
-        out / "fit_hybrid",
-        {"recovery.csv": result.participants, "recovery_summary.csv": result.summary},
+    settings = settings_named("quick" if args.quick else "full", seed=args.seed)
+    make_paper_figures(
+        settings, Path(args.out), Path(args.fits), args.only, args.template, args.paper
     )
-    _report(result.idata, time.perf_counter() - start, out / "fit_hybrid")
-    print(result.summary[["r", "coverage", "group_true", "group_mean"]].round(2))
-    figure = recovery_figure(result.participants, title=f"Parameter recovery, hybrid, n = {n}")
-    _save_figure(figure, out / "fit_hybrid" / "recovery")
+    return 0
 
 
-def _demo_arbitrator(out: Path, n: int, seed: int) -> None:
-    """The arbitrator under load (Otto 2013 design) and around novelty events."""
-    import pandas as pd
+def make_paper_figures(
+    settings, out: Path, fits: Path, only=(), template=None, paper=None, skip_real=False
+) -> dict:
+    """Make, save and report the paper's figures; fill the paper template if found."""
+    import json
 
-    from cogarb.analysis import weight_timecourse
-    from cogarb.plots import stay_probability_figure, weight_timecourse_figure
+    from cogarb.paper import FIGURES, NEEDS_FITS, make_figures, render_paper
 
-    loaded = cogarb.simulate("otto2013_load", "arbitrator", {}, n_participants=n, seed=seed,
-                             internals=True)  # fmt: skip
-    cogarb.write_trials(loaded, out / "trials_arbitrator_load.csv.gz")
-    w_by_load = loaded.groupby("load")["w"].mean()
-    print(f"\n== arbitrator under load (otto2013_load): mean w without load "
-          f"{w_by_load.loc[0]:.3f}, under load {w_by_load.loc[1]:.3f}")  # fmt: skip
-    stay = cogarb.stay_probabilities(loaded)
-    print(stay)
-    fig = stay_probability_figure({"arbitrator": stay}, title="Arbitrator: single vs dual task")
-    _save_figure(fig, out / "arbitrator_load_stay")
-    courses = {}
-    for name, label in (("novelty_reversal", "transition reversal"),
-                        ("novelty_reward_reset", "reward reset"),
-                        ("novelty_new_states", "new states")):  # fmt: skip
-        trials = cogarb.simulate(name, "arbitrator", {}, n_participants=n, seed=seed,
-                                 internals=True)  # fmt: skip
-        courses[label] = weight_timecourse(trials)
-        mean_w = courses[label].set_index("trial")["mean"]
-        print(f"== arbitrator, {label} at trial 101: mean w over trials 91-100 "
-              f"{mean_w.loc[91:100].mean():.3f}, peak in 102-111 {mean_w.loc[102:111].max():.3f}, "
-              f"trials 161-190 {mean_w.loc[161:190].mean():.3f}")  # fmt: skip
-    table = pd.concat([c.assign(variant=k) for k, c in courses.items()])
-    _atomic_write_text(out / "arbitrator_novelty_w.csv", table.to_csv(index=False))
-    _save_figure(weight_timecourse_figure(courses), out / "arbitrator_novelty_w")
+    out.mkdir(parents=True, exist_ok=True)
+    keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
+    numbers_path = out / "numbers.json"
+    numbers = json.loads(numbers_path.read_text()) if only and numbers_path.is_file() else {}
+    numbers |= {"settings": settings.name, "seed": settings.seed, "draws": settings.draws,
+                "tune": settings.tune, "chains": settings.chains}  # fmt: skip
+    print(f"making figures {', '.join(keys)} ({settings.name} settings) in {out}/")
+    start = time.perf_counter()
+    figures = make_figures(settings, fits, keys)
+    for key in keys:
+        began = time.perf_counter()
+        made = next(figures)
+        _save_figure(made.figure, out / made.name)
+        seconds = time.perf_counter() - began
+        numbers |= made.numbers | {f"{key.lower()}_seconds": round(seconds, 1)}
+        print(f"  {made.name}.png/.pdf: {seconds:.0f} s")
+        for note in made.notes:
+            print(f"    note: {note}")
+    _atomic_write_text(numbers_path, json.dumps(numbers, indent=2, default=float) + "\n")
+    template = Path(template) if template else fits.parent / "paper" / "paper_template.md"
+    if template.is_file() and not skip_real:
+        paper = Path(paper) if paper else out / "paper.md"
+        figure_dir = os.path.relpath(out, paper.parent)
+        text = render_paper(template.read_text(), numbers | {"figures": figure_dir})
+        _atomic_write_text(paper, text)
+        print(f"  {paper}: the paper, numbers filled in from this run")
+    print(f"{time.perf_counter() - start:.0f} s -> {out}/")
+    return numbers
 
 
 COMMANDS = {
@@ -494,6 +518,7 @@ COMMANDS = {
     "fit": cmd_fit,
     "recover": cmd_recover,
     "demo": cmd_demo,
+    "figures": cmd_figures,
 }
 
 if __name__ == "__main__":  # pragma: no cover

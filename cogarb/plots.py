@@ -17,6 +17,7 @@ from cogarb.analysis import StayProbabilities
 
 PALETTE = sns.color_palette("colorblind")
 TRANSITION_COLOURS = {"common": PALETTE[0], "rare": PALETTE[3]}
+AGENT_ORDER = ("mf", "mb", "hybrid", "arbitrator")  # rows of the model-comparison panels
 
 
 def stay_probability_figure(
@@ -51,33 +52,9 @@ def stay_probability_figure(
             panels.append((label, group))
     fig = Figure(figsize=(2.6 * len(panels) + 0.6, 3.2), layout="constrained")
     axes = fig.subplots(1, len(panels), sharey=True, squeeze=False)[0]
-    width = 0.38
     for ax, (label, group) in zip(axes, panels, strict=True):
-        for j, transition in enumerate(("common", "rare")):
-            rows = group.set_index(["previous_reward", "transition"])
-            xs, means, errs = [], [], []
-            for k, reward in enumerate(("rewarded", "unrewarded")):
-                if (reward, transition) not in rows.index:
-                    continue
-                r = rows.loc[(reward, transition)]
-                xs.append(k + (j - 0.5) * width)
-                means.append(r["mean"])
-                errs.append([r["mean"] - r["ci_low"], r["ci_high"] - r["mean"]])
-            errs = np.nan_to_num(np.array(errs).T) if errs else None
-            ax.bar(
-                xs,
-                means,
-                width,
-                yerr=errs,
-                capsize=3,
-                label=transition,
-                color=TRANSITION_COLOURS[transition],
-            )
-        ax.set_xticks([0, 1], ["rewarded", "unrewarded"])
-        ax.set_xlabel("previous outcome")
-        ax.set_ylim(min(0.4, float(group["ci_low"].min()) - 0.05), 1.0)
+        _stay_bars(ax, group)
         ax.set_title(label)
-        sns.despine(ax=ax)
     axes[0].set_ylabel("P(stay with first-stage choice)")
     axes[-1].legend(title="transition", frameon=False, loc="upper right")
     if title:
@@ -155,4 +132,207 @@ def recovery_figure(recovery: pd.DataFrame, title: str | None = None) -> Figure:
         ax.set_visible(False)
     if title:
         fig.suptitle(title)
+    return fig
+
+
+def _interval_rows(ax, table: pd.DataFrame, colour_by: str | None = None) -> None:
+    """Points with 95% intervals, one row per table row, labelled by ``label``."""
+    ys = np.arange(len(table))[::-1]
+    levels = list(dict.fromkeys(table[colour_by])) if colour_by else [None]
+    for y, (_, row) in zip(ys, table.iterrows(), strict=True):
+        colour = PALETTE[levels.index(row[colour_by]) % len(PALETTE)] if colour_by else PALETTE[0]
+        ax.errorbar(
+            row["mean"],
+            y,
+            xerr=[[row["mean"] - row["ci_low"]], [row["ci_high"] - row["mean"]]],
+            fmt="o",
+            color=colour,
+            ms=5,
+            capsize=3,
+        )
+    ax.set_yticks(ys, table["label"])
+
+
+def load_figure(stays: StayProbabilities, weights: pd.DataFrame) -> Figure:
+    """Stay patterns under single vs dual task, and the weight on direct control.
+
+    Parameters
+    ----------
+    stays : StayProbabilities
+        Split by the ``load`` condition (one panel per level).
+    weights : DataFrame
+        Columns ``source`` (e.g. "simulated arbitrator", "fitted hybrid_load"),
+        ``condition`` (e.g. "single task"), ``mean``, ``ci_low``, ``ci_high``
+        (95% intervals).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(10, 3.4), layout="constrained")
+    left, right = fig.subfigures(1, 2, width_ratios=[2, 1.1])
+    levels = list(dict.fromkeys(stays.group["load"]))
+    axes = left.subplots(1, len(levels), sharey=True, squeeze=False)[0]
+    names = {0: "single task", 1: "dual task (load)"}
+    for ax, level in zip(axes, levels, strict=True):
+        group = stays.group[stays.group["load"] == level]
+        _stay_bars(ax, group)
+        ax.set_title(names.get(level, f"load = {level}"))
+    axes[0].set_ylabel("P(stay with first-stage choice)")
+    axes[-1].legend(title="transition", frameon=False, loc="upper right")
+    ax = right.subplots()
+    conditions = list(dict.fromkeys(weights["condition"]))
+    sources = list(dict.fromkeys(weights["source"]))
+    offset = 0.12
+    for k, source in enumerate(sources):
+        sub = weights[weights["source"] == source].set_index("condition").loc[conditions]
+        xs = np.arange(len(conditions)) + (k - (len(sources) - 1) / 2) * 2 * offset
+        ax.errorbar(
+            xs,
+            sub["mean"],
+            yerr=[sub["mean"] - sub["ci_low"], sub["ci_high"] - sub["mean"]],
+            fmt="o-",
+            color=PALETTE[k + 1],
+            capsize=3,
+            label=source,
+        )
+    ax.set_xticks(np.arange(len(conditions)), conditions)
+    ax.set_xlim(-0.5, len(conditions) - 0.5)
+    ax.set_ylim(0, 1)
+    ax.set_ylabel("weight on direct control w")
+    ax.legend(frameon=False, fontsize="small")
+    sns.despine(ax=ax)
+    return fig
+
+
+def _stay_bars(ax, group: pd.DataFrame, width: float = 0.38) -> None:
+    """Bars of P(stay) with 95% intervals: rewarded/unrewarded × common/rare."""
+    rows = group.set_index(["previous_reward", "transition"])
+    for j, transition in enumerate(("common", "rare")):
+        xs, means, errs = [], [], []
+        for k, reward in enumerate(("rewarded", "unrewarded")):
+            if (reward, transition) not in rows.index:
+                continue
+            r = rows.loc[(reward, transition)]
+            xs.append(k + (j - 0.5) * width)
+            means.append(r["mean"])
+            errs.append([r["mean"] - r["ci_low"], r["ci_high"] - r["mean"]])
+        errs = np.nan_to_num(np.array(errs).T) if errs else None
+        ax.bar(
+            xs,
+            means,
+            width,
+            yerr=errs,
+            capsize=3,
+            label=transition,
+            color=TRANSITION_COLOURS[transition],
+        )
+    ax.set_xticks([0, 1], ["rewarded", "unrewarded"])
+    ax.set_xlabel("previous outcome")
+    ax.set_ylim(min(0.4, float(group["ci_low"].min()) - 0.05), 1.0)
+    sns.despine(ax=ax)
+
+
+def model_comparison_figure(tables: Mapping[str, pd.DataFrame]) -> Figure:
+    """ELPD (LOO) of each agent relative to the best, one panel per dataset.
+
+    Parameters
+    ----------
+    tables : mapping of dataset label -> DataFrame
+        Outputs of :func:`cogarb.compare` (index: agent; columns ``elpd_diff``,
+        ``dse``). Rows follow :data:`AGENT_ORDER`, then any other fits.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        Points are the expected log predictive density relative to the best agent
+        (0 = best); bars are 95% intervals (± 1.96 standard errors of the
+        difference).
+    """
+    found = list(dict.fromkeys(a for table in tables.values() for a in table.index))
+    agents = [a for a in AGENT_ORDER if a in found] + [a for a in found if a not in AGENT_ORDER]
+    columns = min(3, len(tables))
+    rows = -(-len(tables) // columns)
+    fig = Figure(
+        figsize=(3.4 * columns, 0.45 * len(agents) * rows + 1.1 * rows), layout="constrained"
+    )
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax, (label, table) in zip(axes, tables.items(), strict=False):
+        table = table.reindex([a for a in agents if a in table.index])
+        rows_ = pd.DataFrame(
+            {
+                "label": table.index,
+                "mean": -table["elpd_diff"].to_numpy(),
+                "ci_low": -(table["elpd_diff"] + 1.96 * table["dse"]).to_numpy(),
+                "ci_high": -(table["elpd_diff"] - 1.96 * table["dse"]).to_numpy(),
+            }
+        )
+        _interval_rows(ax, rows_)
+        ax.axvline(0, color="0.5", lw=1, ls=":")
+        ax.set_title(label, fontsize="medium")
+        ax.set_xlabel("ELPD difference from best (log units)")
+        sns.despine(ax=ax)
+    for ax in axes[len(tables) :]:
+        ax.set_visible(False)
+    return fig
+
+
+def real_data_figure(
+    observed: StayProbabilities,
+    predicted: pd.DataFrame,
+    slopes: pd.DataFrame,
+    stakes: pd.DataFrame,
+) -> Figure:
+    """Real data: predictive check, a covariate effect on w, a condition effect on w.
+
+    Parameters
+    ----------
+    observed : StayProbabilities
+        Observed stay probabilities (e.g. Gillan et al. 2016).
+    predicted : DataFrame
+        Posterior-predictive stay probabilities: ``previous_reward``,
+        ``transition``, ``mean``, ``ci_low``, ``ci_high`` (95% over draws).
+    slopes : DataFrame
+        ``label``, ``mean``, ``ci_low``, ``ci_high``: posterior slopes of logit w
+        on standardised covariates.
+    stakes : DataFrame
+        ``label`` (e.g. "novel task, high stakes"), ``task``, ``mean``,
+        ``ci_low``, ``ci_high``: group w per condition.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    fig = Figure(figsize=(12, 3.6), layout="constrained")
+    ax_ppc, ax_slope, ax_stakes = fig.subplots(1, 3, width_ratios=[1.1, 1, 1])
+    _stay_bars(ax_ppc, observed.group)
+    rows = predicted.set_index(["previous_reward", "transition"])
+    for j, transition in enumerate(("common", "rare")):
+        for k, reward in enumerate(("rewarded", "unrewarded")):
+            if (reward, transition) not in rows.index:
+                continue
+            r = rows.loc[(reward, transition)]
+            ax_ppc.errorbar(
+                k + (j - 0.5) * 0.38,
+                r["mean"],
+                yerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]],
+                fmt="D",
+                color="black",
+                ms=4,
+                capsize=2,
+                label="posterior predictive" if j == k == 0 else None,
+            )
+    ax_ppc.set_ylabel("P(stay with first-stage choice)")
+    ax_ppc.legend(frameon=False, fontsize="small", loc="upper right")
+    ax_ppc.set_title("observed (bars) vs predicted", fontsize="medium")
+    _interval_rows(ax_slope, slopes)
+    ax_slope.axvline(0, color="0.5", lw=1, ls=":")
+    ax_slope.set_xlabel("slope of logit w per sd of covariate")
+    ax_slope.set_title("covariate effects on w", fontsize="medium")
+    sns.despine(ax=ax_slope)
+    _interval_rows(ax_stakes, stakes, colour_by="task")
+    ax_stakes.set_xlim(0, 1)
+    ax_stakes.set_xlabel("group weight on direct control w")
+    ax_stakes.set_title("stakes", fontsize="medium")
+    sns.despine(ax=ax_stakes)
     return fig

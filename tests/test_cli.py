@@ -104,21 +104,13 @@ def test_bad_param_syntax_is_an_argparse_error(capsys):
     assert "NAME=VALUE" in capsys.readouterr().err
 
 
-def test_demo_writes_tables_and_figure(tmp_path):
+def test_demo_writes_trials_and_tables(tmp_path):
     out = tmp_path / "demo"
-    argv = ["demo", "--out", str(out), "--participants", "20", "--fit-participants", "6"]
-    assert main(argv) == 0
-    for name in (
-        "fit_hybrid/posterior.nc",
-        "fit_hybrid/recovery.csv",
-        "fit_hybrid/recovery.png",
-        "stay_probabilities.png",
-        "stay_probabilities.pdf",
-        "stay_probabilities.csv",
-        "stay_regression.csv",
-        "trials_hybrid.csv.gz",
-    ):
+    assert main(["demo", "--out", str(out), "--participants", "20", "--no-figures"]) == 0
+    for name in ("stay_probabilities.csv", "stay_regression.csv", "trials_arbitrator.csv.gz"):
         assert (out / name).stat().st_size > 0, name
+    table = pd.read_csv(out / "stay_regression.csv")
+    assert set(table["agent"]) == {"mf", "mb", "hybrid", "arbitrator"}
     assert not list(out.glob("**/.*"))  # no temporary file left behind
 
 

@@ -1,0 +1,447 @@
+"""The paper's figures and numbers: simulate, fit or read fits, and draw.
+
+Each ``figure_*`` function builds one figure of ``paper/paper.md`` and the numbers
+its text quotes; nothing here writes files (``cogarb figures`` and
+``paper/make_figures.py`` save the figures and fill the paper's template).
+
+Two settings: :data:`QUICK` (small simulated cohorts, short chains and small
+subsets of the real datasets, fitted on the spot: minutes) and :data:`FULL`
+(larger cohorts, and the real-data panels read from the fits written by
+``cogarb fit fits/<dataset>/fit.toml``).
+
+Numbers are keyed ``f<figure>_<what>``; intervals are 95% (t-intervals over
+simulated participants, quantiles of posterior draws).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import string
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+import cogarb
+from cogarb.analysis import (
+    predictive_stay_probabilities,
+    stay_probabilities,
+    stay_regression,
+    weight_timecourse,
+)
+from cogarb.fitspec import load_fit_spec, read_spec_trials
+from cogarb.plots import (
+    load_figure,
+    model_comparison_figure,
+    real_data_figure,
+    recovery_figure,
+    stay_probability_figure,
+    weight_timecourse_figure,
+)
+
+
+@dataclass(frozen=True)
+class PaperSettings:
+    """Sizes of the simulated cohorts and fits behind the figures.
+
+    Attributes
+    ----------
+    name : str
+        ``"quick"`` or ``"full"`` (quoted in the paper).
+    simulated_participants : int
+        Cohort size of the simulation-only figures (F1, F3).
+    fit_participants : int
+        Simulated participants fitted in F2 (load) and F4 (recovery).
+    draws, tune, chains : int
+        Sampler settings of every fit made here.
+    real_participants : int or None
+        In quick mode, the first N participants of each real dataset are fitted
+        here; ``None`` reads the fits of ``fits/`` instead.
+    ppc_draws : int
+        Posterior draws simulated for the posterior-predictive check (F6).
+    seed : int
+    """
+
+    name: str
+    simulated_participants: int
+    fit_participants: int
+    draws: int
+    tune: int
+    chains: int
+    real_participants: int | None
+    ppc_draws: int
+    seed: int = 1
+
+
+QUICK = PaperSettings("quick", 200, 30, 300, 300, 2, 40, 20)
+FULL = PaperSettings("full", 500, 100, 1000, 1000, 4, None, 100)
+
+
+@dataclass
+class PaperFigure:
+    """One figure: its file stem, the Figure, and the numbers the paper quotes."""
+
+    name: str
+    figure: object
+    numbers: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+
+AGENT_LABELS = {
+    "mf": "model-free",
+    "mb": "model-based",
+    "hybrid": "hybrid",
+    "arbitrator": "arbitrator",
+}
+CELL_KEYS = {
+    ("rewarded", "common"): "rc",
+    ("rewarded", "rare"): "rr",
+    ("unrewarded", "common"): "uc",
+    ("unrewarded", "rare"): "ur",
+}
+
+
+def _interval(draws: np.ndarray) -> dict:
+    """Mean and 95% quantile interval of posterior draws."""
+    draws = np.asarray(draws, dtype=float).ravel()
+    low, high = np.quantile(draws, [0.025, 0.975])
+    return {"mean": float(draws.mean()), "ci_low": float(low), "ci_high": float(high)}
+
+
+def _t_interval(values) -> dict:
+    """Mean and 95% t-interval over participants."""
+    values = np.asarray(values, dtype=float)
+    mean = float(values.mean())
+    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
+    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def _fit(trials: pd.DataFrame, agent: str, settings: PaperSettings, **options):
+    return cogarb.fit(
+        trials,
+        agent,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        seed=settings.seed,
+        progress=False,
+        **options,
+    )
+
+
+def _first_participants(trials: pd.DataFrame, n: int | None) -> pd.DataFrame:
+    if n is None:
+        return trials
+    keep = trials["participant"].cat.categories[:n]
+    subset = trials[trials["participant"].isin(keep)].copy()
+    subset["participant"] = subset["participant"].cat.remove_unused_categories()
+    return subset
+
+
+def _stay_numbers(prefix: str, stays) -> dict:
+    return {
+        f"{prefix}_{CELL_KEYS[(row.previous_reward, row.transition)]}": float(row.mean)
+        for row in stays.group.itertuples()
+    }
+
+
+def figure_stay(settings: PaperSettings) -> PaperFigure:
+    """F1: stay probabilities of the four agents on the Daw et al. (2011) task."""
+    stays, numbers = {}, {}
+    for agent, label in AGENT_LABELS.items():
+        trials = cogarb.simulate(
+            "daw2011", agent, {}, n_participants=settings.simulated_participants, seed=settings.seed
+        )
+        stays[label] = stay_probabilities(trials)
+        numbers.update(_stay_numbers(f"f1_{agent}", stays[label]))
+        pooled = stay_regression(trials).pooled.set_index("term")["estimate"]
+        numbers[f"f1_{agent}_reward"] = float(pooled["reward"])
+        numbers[f"f1_{agent}_interaction"] = float(pooled["reward:transition"])
+    numbers["f1_participants"] = settings.simulated_participants
+    return PaperFigure("F1_stay", stay_probability_figure(stays), numbers)
+
+
+def figure_load(settings: PaperSettings) -> PaperFigure:
+    """F2: the arbitrator under load; w simulated and fitted (hybrid, w by load)."""
+    n = settings.fit_participants
+    trials = cogarb.simulate(
+        "otto2013_load", "arbitrator", {}, n_participants=n, seed=settings.seed, internals=True
+    )
+    stays = stay_probabilities(trials, by="load")
+    names = {0: "single task", 1: "dual task"}
+    rows, numbers = [], {"f2_participants": n}
+    per_participant = trials.groupby(["participant", "load"], observed=True)["w"].mean()
+    for level, label in names.items():
+        simulated = _t_interval(per_participant.xs(level, level="load"))
+        rows.append({"source": "simulated arbitrator (true w)", "condition": label, **simulated})
+        numbers[f"f2_sim_w_{level}"] = simulated["mean"]
+    idata = _fit(trials.drop(columns=["w"]), "hybrid", settings, conditions={"w": "load"})
+    mu_w = idata.posterior["mu_w"]
+    levels = list(mu_w["load"].to_numpy())
+    for index, label in names.items():
+        fitted = _interval(mu_w.isel(load=index))
+        rows.append({"source": "fitted hybrid, w by load", "condition": label, **fitted})
+        numbers[f"f2_fit_w_{index}"] = fitted["mean"]
+    difference = _interval(mu_w.isel(load=1) - mu_w.isel(load=0))
+    numbers |= {f"f2_fit_diff_{k}": v for k, v in difference.items()}
+    regression = stay_regression(trials, by="load").pooled
+    for level in names:
+        row = regression[
+            (regression["load"] == level) & (regression["term"] == "reward:transition")
+        ]
+        numbers[f"f2_interaction_{level}"] = float(row["estimate"].iloc[0])
+    notes = [f"fitted load levels {levels}"]
+    return PaperFigure("F2_load", load_figure(stays, pd.DataFrame(rows)), numbers, notes)
+
+
+NOVELTY_TASKS = {
+    "novelty_reversal": "transition reversal",
+    "novelty_new_states": "new states",
+    "novelty_reward_reset": "reward reset",
+}
+
+
+def figure_novelty(settings: PaperSettings) -> PaperFigure:
+    """F3: the arbitrator's w_t around novelty events (first event ± its window)."""
+    courses, numbers = {}, {"f3_participants": settings.simulated_participants}
+    for task, label in NOVELTY_TASKS.items():
+        trials = cogarb.simulate(
+            task,
+            "arbitrator",
+            {},
+            n_participants=settings.simulated_participants,
+            seed=settings.seed,
+            internals=True,
+        )
+        course = weight_timecourse(trials)
+        courses[label] = course
+        event = int(course.loc[course["event"] != "", "trial"].iloc[0])
+        mean = course.set_index("trial")["mean"]
+        key = task.removeprefix("novelty_")
+        numbers[f"f3_{key}_event"] = event
+        numbers[f"f3_{key}_before"] = float(mean.loc[event - 10 : event - 1].mean())
+        numbers[f"f3_{key}_peak"] = float(mean.loc[event + 1 : event + 10].max())
+        numbers[f"f3_{key}_late"] = float(mean.loc[event + 60 : event + 89].mean())
+    return PaperFigure("F3_novelty", weight_timecourse_figure(courses), numbers)
+
+
+def figure_recovery(settings: PaperSettings) -> PaperFigure:
+    """F4: parameter recovery of the hierarchical hybrid on a simulated cohort."""
+    n = settings.fit_participants
+    result = cogarb.recover(
+        "hybrid",
+        "daw2011",
+        n,
+        seed=settings.seed,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        progress=False,
+    )
+    numbers = {"f4_participants": n}
+    for name, row in result.summary.iterrows():
+        numbers[f"f4_r_{name}"] = float(row["r"])
+        numbers[f"f4_coverage_{name}"] = float(row["coverage"])
+    return PaperFigure("F4_recovery", recovery_figure(result.participants), numbers)
+
+
+COMPARED_DATASETS = {
+    "hbayesdm_ts_example": "hBayesDM example",
+    "gillan2016_study1": "Gillan 2016, study 1",
+    "gillan2016_study2": "Gillan 2016, study 2",
+    "kool2016_daw": "Kool 2016, Daw task",
+    "kool2016_novel": "Kool 2016, novel task",
+    "kool2017_daw_stakes": "Kool 2017, Daw task",
+    "kool2017_novel_stakes": "Kool 2017, novel task",
+    "feherdasilva2020_magic_carpet": "Feher da Silva 2020, magic carpet",
+    "feherdasilva2020_spaceship": "Feher da Silva 2020, spaceship",
+    "castro_rodrigues2022": "Castro-Rodrigues 2022",
+}
+
+
+def _spec_subset(fits_dir: Path, dataset: str, settings: PaperSettings):
+    spec = load_fit_spec(fits_dir / dataset / "fit.toml")
+    trials, _ = read_spec_trials(spec)
+    trials = _first_participants(trials, settings.real_participants)
+    return spec, trials, {"p_common": spec.p_common, "reward_scale": spec.reward_scale}
+
+
+def figure_comparison(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
+    """F5: LOO model comparison; quick: fitted here on the hBayesDM example."""
+    tables, notes = {}, []
+    if settings.real_participants is not None:
+        spec, trials, options = _spec_subset(fits_dir, "hbayesdm_ts_example", settings)
+        fits = {
+            job.name: _fit(trials, job.agent, settings, **options, **job.model_options())
+            for job in spec.fits
+            if job.name in spec.compare
+        }
+        tables[COMPARED_DATASETS["hbayesdm_ts_example"]] = cogarb.compare(fits)
+    else:
+        for dataset, label in COMPARED_DATASETS.items():
+            path = fits_dir / dataset / "out" / "compare.csv"
+            if path.is_file():
+                tables[label] = pd.read_csv(path, index_col=0)
+            else:
+                notes.append(
+                    f"{dataset}: no {path} yet (run cogarb fit {path.parents[1]}/fit.toml)"
+                )
+    if not tables:
+        raise FileNotFoundError(f"no model comparison found under {fits_dir}/*/out/compare.csv")
+    numbers = {"f5_datasets": len(tables)}
+    for k, (label, table) in enumerate(tables.items()):
+        ranked = table.sort_values("elpd_diff")
+        numbers[f"f5_{k}_label"] = label
+        numbers[f"f5_{k}_best"] = str(ranked.index[0])
+        numbers[f"f5_{k}_second"] = str(ranked.index[1])
+        numbers[f"f5_{k}_second_diff"] = float(ranked["elpd_diff"].iloc[1])
+        numbers[f"f5_{k}_second_dse"] = float(ranked["dse"].iloc[1])
+    numbers["f5_summary"] = "; ".join(
+        f"{numbers[f'f5_{k}_label']}: {numbers[f'f5_{k}_best']} first, "
+        f"{numbers[f'f5_{k}_second']} {numbers[f'f5_{k}_second_diff']:.1f} ± "
+        f"{numbers[f'f5_{k}_second_dse']:.1f} behind"
+        for k in range(len(tables))
+    )
+    return PaperFigure("F5_comparison", model_comparison_figure(tables), numbers, notes)
+
+
+GILLAN = "gillan2016_study2"
+GILLAN_COVARIATES = ["compulsivity", "anxious_depression", "social_withdrawal", "age", "iq"]
+STAKES = {
+    "kool2017_novel_stakes": ("novel task", "hybrid_one_choice"),
+    "kool2017_daw_stakes": ("Daw task", "hybrid"),
+}
+
+
+def _read_fit(fits_dir: Path, dataset: str, name: str):
+    import arviz as az
+
+    path = fits_dir / dataset / "out" / name / "posterior.nc"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} not found: run `cogarb fit {fits_dir / dataset / 'fit.toml'} --only {name}` "
+            "first, or make the quick figures (--quick)"
+        )
+    return az.from_netcdf(path)
+
+
+def figure_real_data(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
+    """F6: Gillan 2016 predictive check and covariate slopes; Kool 2017 stakes."""
+    from cogarb.fitting import add_posterior_predictive
+    from cogarb.likelihood import trial_arrays
+
+    quick = settings.real_participants is not None
+    spec, trials, options = _spec_subset(fits_dir, GILLAN, settings)
+    covariates = {"w": GILLAN_COVARIATES}
+    if quick:
+        idata = _fit(
+            trials, "hybrid", settings, covariates=covariates, log_likelihood=False, **options
+        )
+    else:
+        idata = _read_fit(fits_dir, GILLAN, "hybrid_factors")
+    data = trial_arrays(trials, p_common=spec.p_common, agent="hybrid")
+    add_posterior_predictive(idata, "hybrid", data, None, settings.ppc_draws, settings.seed)
+    observed = stay_probabilities(trials, by=None)
+    predicted = predictive_stay_probabilities(trials, idata, by=None)
+    numbers = {"f6_gillan_participants": trials["participant"].nunique()}
+    numbers |= _stay_numbers("f6_observed", observed)
+    for row in predicted.itertuples():
+        numbers[f"f6_predicted_{CELL_KEYS[(row.previous_reward, row.transition)]}"] = row.mean
+    slopes = []
+    for name in GILLAN_COVARIATES:
+        draws = idata.posterior[f"slope_w_{name}"].to_numpy()
+        slopes.append({"label": name.replace("_", " "), **_interval(draws)})
+        numbers |= {f"f6_slope_{name}_{k}": v for k, v in _interval(draws).items()}
+        numbers[f"f6_slope_{name}_p_negative"] = float((draws < 0).mean())
+    stakes = []
+    for dataset, (task, agent) in STAKES.items():
+        if quick:
+            _, subset, options = _spec_subset(fits_dir, dataset, settings)
+            fitted = _fit(
+                subset, agent, settings, conditions={"w": "stakes"}, log_likelihood=False, **options
+            )
+        else:
+            fitted = _read_fit(fits_dir, dataset, "hybrid_stakes")
+        mu_w = fitted.posterior["mu_w"]
+        key = dataset.split("_")[1]
+        for index, level in enumerate(("low", "high")):
+            stakes.append(
+                {
+                    "label": f"{task}, {level} stakes",
+                    "task": task,
+                    **_interval(mu_w.isel(stakes=index)),
+                }
+            )
+            numbers[f"f6_{key}_w_{level}"] = stakes[-1]["mean"]
+        difference = _interval(mu_w.isel(stakes=1) - mu_w.isel(stakes=0))
+        numbers |= {f"f6_{key}_diff_{k}": v for k, v in difference.items()}
+        numbers[f"f6_{key}_participants"] = int(fitted.posterior.sizes["participant"])
+    figure = real_data_figure(observed, predicted, pd.DataFrame(slopes), pd.DataFrame(stakes))
+    return PaperFigure("F6_real_data", figure, numbers)
+
+
+FIGURES: dict[str, Callable[..., PaperFigure]] = {
+    "F1": figure_stay,
+    "F2": figure_load,
+    "F3": figure_novelty,
+    "F4": figure_recovery,
+    "F5": figure_comparison,
+    "F6": figure_real_data,
+}
+NEEDS_FITS = {"F5", "F6"}
+
+
+def make_figures(
+    settings: PaperSettings, fits_dir: str | Path = "fits", only: list[str] | None = None
+) -> Iterator[PaperFigure]:
+    """Build the paper's figures one at a time (a generator, so callers can save each).
+
+    Parameters
+    ----------
+    settings : PaperSettings
+        :data:`QUICK` or :data:`FULL` (or your own).
+    fits_dir : path
+        The repository's ``fits/`` folder (real data, and in full mode the fits).
+    only : list of str, optional
+        Figure keys (``"F1"`` … ``"F6"``); default all.
+    """
+    fits_dir = Path(fits_dir)
+    unknown = sorted(set(only or []) - set(FIGURES))
+    if unknown:
+        raise KeyError(f"unknown figure {unknown[0]!r}; figures are {', '.join(FIGURES)}")
+    keys = [k for k in FIGURES if not only or k in only]
+    if NEEDS_FITS & set(keys) and not (fits_dir / GILLAN / "fit.toml").is_file():
+        raise FileNotFoundError(
+            f"{fits_dir}/ has no {GILLAN}/fit.toml: run from the repository root or pass "
+            "--fits PATH/TO/fits (figures F5 and F6 use its real datasets)"
+        )
+    for key in keys:
+        function = FIGURES[key]
+        yield function(settings, fits_dir) if key in NEEDS_FITS else function(settings)
+
+
+def render_paper(template: str, numbers: Mapping[str, object]) -> str:
+    """Fill ``{name}`` / ``{name:.2f}`` fields of the paper's template from ``numbers``.
+
+    Raises
+    ------
+    KeyError
+        Naming the first field of the template with no number.
+    """
+    missing = [
+        name
+        for _, name, _, _ in string.Formatter().parse(template)
+        if name is not None and name.split(".")[0].split("[")[0] not in numbers
+    ]
+    if missing:
+        raise KeyError(f"the paper template quotes {{{missing[0]}}}, which no figure computed")
+    return template.format_map(dict(numbers))
+
+
+def settings_named(name: str, **overrides) -> PaperSettings:
+    """:data:`QUICK` or :data:`FULL` by name, with fields overridden (e.g. ``seed``)."""
+    base = {"quick": QUICK, "full": FULL}[name]
+    return dataclasses.replace(base, **overrides)

@@ -1,0 +1,148 @@
+"""The paper's figure pipeline: numbers, template, and `cogarb figures --quick`."""
+
+import json
+import re
+import string
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cogarb
+from cogarb.analysis import predictive_stay_probabilities, stay_probabilities
+from cogarb.paper import (
+    FIGURES,
+    PaperSettings,
+    figure_comparison,
+    figure_novelty,
+    figure_stay,
+    make_figures,
+    render_paper,
+)
+
+TINY = PaperSettings(
+    "tiny",
+    simulated_participants=12,
+    fit_participants=6,
+    draws=20,
+    tune=20,
+    chains=1,
+    real_participants=5,
+    ppc_draws=3,
+)
+
+
+def _predictive(trials: pd.DataFrame, draws: list[pd.DataFrame]):
+    """An InferenceData whose posterior_predictive holds the given trial tables."""
+    import arviz as az
+    import xarray as xr
+
+    keep = ~trials["missed"].to_numpy()
+    coords = {
+        "chain": [0],
+        "draw": np.arange(len(draws)),
+        "obs": np.arange(int(keep.sum())),
+        "participant": ("obs", trials["participant"].astype(str).to_numpy()[keep]),
+        "trial": ("obs", trials["trial"].to_numpy()[keep]),
+    }
+    data = {
+        name: xr.DataArray(
+            np.stack([d[name].to_numpy()[keep] for d in draws])[None],
+            dims=("chain", "draw", "obs"),
+            coords=coords,
+        )
+        for name in ("choice1", "state2", "choice2", "reward", "common")
+    }
+    return az.InferenceData(posterior_predictive=xr.Dataset(data))
+
+
+def test_predictive_stays_of_the_observed_data_are_the_observed_stays():
+    trials = cogarb.simulate("daw2011", "hybrid", {}, n_participants=6, seed=4)
+    trials["missed"] = False
+    trials.loc[[5, 17, 300], ["choice1", "state2", "choice2", "reward", "common"]] = np.nan
+    trials.loc[[5, 17, 300], "missed"] = True
+    trials = cogarb.validate_trials(trials)
+    assert trials["missed"].sum() == 3
+    observed = stay_probabilities(trials, by=None).group.set_index(
+        ["previous_reward", "transition"]
+    )
+    other = cogarb.simulate("daw2011", "mf", {}, n_participants=6, seed=5)
+    predicted = predictive_stay_probabilities(
+        trials, _predictive(trials, [trials, trials]), by=None
+    )
+    predicted = predicted.set_index(["previous_reward", "transition"])
+    assert np.allclose(predicted["mean"], observed["mean"], atol=1e-12)
+    assert np.allclose(predicted["ci_low"], predicted["ci_high"])  # two identical draws
+    # a draw of other choices moves the summary: the draws are really used
+    mixed = predictive_stay_probabilities(trials, _predictive(trials, [trials, other]), by=None)
+    assert not np.allclose(mixed["mean"], observed["mean"].to_numpy())
+
+
+def test_predictive_stays_need_matching_trials():
+    trials = cogarb.validate_trials(cogarb.simulate("daw2011", "hybrid", {}, n_participants=3))
+    idata = _predictive(trials, [trials])
+    with pytest.raises(ValueError, match="not in `trials`"):
+        predictive_stay_probabilities(trials[trials["trial"] > 5], idata)
+
+
+def test_render_paper_fills_numbers_and_names_a_missing_one():
+    assert render_paper("w = {w:.2f} in {figures}/F1.png", {"w": 0.391, "figures": "f"}) == (
+        "w = 0.39 in f/F1.png"
+    )
+    with pytest.raises(KeyError, match=r"\{beta\}"):
+        render_paper("{w} and {beta}", {"w": 1})
+
+
+def test_stay_figure_numbers_show_the_published_signatures():
+    made = figure_stay(TINY)
+    numbers = made.numbers
+    # model-free: reward main effect, no interaction; model-based: the crossover
+    assert numbers["f1_mf_reward"] > 0.2 and abs(numbers["f1_mf_interaction"]) < 0.15
+    assert numbers["f1_mb_interaction"] > 0.2 and numbers["f1_mb_rr"] < numbers["f1_mb_rc"]
+    assert len(made.figure.get_axes()) == 4
+
+
+def test_novelty_numbers_rise_after_new_states():
+    numbers = figure_novelty(TINY).numbers
+    assert numbers["f3_new_states_event"] == 101
+    assert numbers["f3_new_states_peak"] > numbers["f3_new_states_before"] + 0.1
+
+
+def test_full_comparison_reads_fits_and_names_the_missing(tmp_path):
+    table = pd.DataFrame({"elpd_diff": [0.0, 5.0], "dse": [0.0, 2.0]}, index=["hybrid", "mf"])
+    (tmp_path / "kool2016_daw" / "out").mkdir(parents=True)
+    table.to_csv(tmp_path / "kool2016_daw" / "out" / "compare.csv")
+    full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
+    made = figure_comparison(full, tmp_path)
+    assert made.numbers["f5_datasets"] == 1
+    assert made.numbers["f5_summary"] == "Kool 2016, Daw task: hybrid first, mf 5.0 ± 2.0 behind"
+    assert any("gillan2016_study2" in note for note in made.notes)
+    with pytest.raises(FileNotFoundError, match="no model comparison"):
+        figure_comparison(full, tmp_path / "empty")
+
+
+def test_make_figures_checks_names_and_the_fits_folder(tmp_path):
+    with pytest.raises(KeyError, match="F9"):
+        next(make_figures(TINY, tmp_path, ["F9"]))
+    with pytest.raises(FileNotFoundError, match="--fits"):
+        next(make_figures(TINY, tmp_path, ["F6"]))
+
+
+def test_figures_quick_makes_every_figure_and_fills_the_paper(repo, tmp_path, capsys):
+    """`cogarb figures --quick` end to end (about 4 minutes): the CI run of issue 6."""
+    from cogarb.cli import main
+
+    out = tmp_path / "figs"
+    assert main(["figures", "--quick", "--out", str(out), "--fits", str(repo / "fits")]) == 0
+    for key in FIGURES:
+        for suffix in (".png", ".pdf"):
+            (path,) = out.glob(f"{key}_*{suffix}")
+            assert path.stat().st_size > 10_000, path
+    numbers = json.loads((out / "numbers.json").read_text())
+    assert numbers["settings"] == "quick" and numbers["f6_gillan_participants"] == 40
+    template = (repo / "paper" / "paper_template.md").read_text()
+    fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    assert fields - {"figures"} <= set(numbers)
+    paper = (out / "paper.md").read_text()
+    assert not re.search(r"\{[a-z_0-9]+(:[^}]*)?\}", paper) and "](./F6_real_data.png)" in paper
+    assert not list(out.glob(".*"))  # no temporary file left behind
