@@ -485,6 +485,7 @@ def make_paper_figures(
     out.mkdir(parents=True, exist_ok=True)
     keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
     numbers_path = out / "numbers.json"
+    # with --only, the other figures' numbers are kept from the last run
     numbers = json.loads(numbers_path.read_text()) if only and numbers_path.is_file() else {}
     numbers |= {"settings": settings.name, "seed": settings.seed, "draws": settings.draws,
                 "tune": settings.tune, "chains": settings.chains}  # fmt: skip
@@ -497,10 +498,11 @@ def make_paper_figures(
         _save_figure(made.figure, out / made.name)
         seconds = time.perf_counter() - began
         numbers |= made.numbers | {f"{key.lower()}_seconds": round(seconds, 1)}
+        # after every figure: an interrupted run keeps the numbers of those it made
+        _atomic_write_text(numbers_path, json.dumps(numbers, indent=2, default=float) + "\n")
         print(f"  {made.name}.png/.pdf: {seconds:.0f} s")
         for note in made.notes:
             print(f"    note: {note}")
-    _atomic_write_text(numbers_path, json.dumps(numbers, indent=2, default=float) + "\n")
     template = Path(template) if template else fits.parent / "paper" / "paper_template.md"
     if template.is_file() and not skip_real:
         paper = Path(paper) if paper else out / "paper.md"

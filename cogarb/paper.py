@@ -379,7 +379,14 @@ def figure_real_data(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
         difference = _interval(mu_w.isel(stakes=1) - mu_w.isel(stakes=0))
         numbers |= {f"f6_{key}_diff_{k}": v for k, v in difference.items()}
         numbers[f"f6_{key}_participants"] = int(fitted.posterior.sizes["participant"])
-    figure = real_data_figure(observed, predicted, pd.DataFrame(slopes), pd.DataFrame(stakes))
+    titles = (
+        "Gillan 2016 study 2: observed (bars)\nvs posterior predictive",
+        "Gillan 2016 study 2: effects on logit w",
+        "Kool 2017: w by stakes",
+    )
+    figure = real_data_figure(
+        observed, predicted, pd.DataFrame(slopes), pd.DataFrame(stakes), titles
+    )
     return PaperFigure("F6_real_data", figure, numbers)
 
 

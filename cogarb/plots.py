@@ -282,6 +282,11 @@ def real_data_figure(
     predicted: pd.DataFrame,
     slopes: pd.DataFrame,
     stakes: pd.DataFrame,
+    titles: tuple[str, str, str] = (
+        "observed (bars) vs predicted",
+        "covariate effects on w",
+        "stakes",
+    ),
 ) -> Figure:
     """Real data: predictive check, a covariate effect on w, a condition effect on w.
 
@@ -298,6 +303,8 @@ def real_data_figure(
     stakes : DataFrame
         ``label`` (e.g. "novel task, high stakes"), ``task``, ``mean``,
         ``ci_low``, ``ci_high``: group w per condition.
+    titles : three str
+        Panel titles (name the datasets).
 
     Returns
     -------
@@ -313,7 +320,7 @@ def real_data_figure(
                 continue
             r = rows.loc[(reward, transition)]
             ax_ppc.errorbar(
-                k + (j - 0.5) * 0.38,
+                k + (j - 0.5) * 0.38 + 0.09,  # beside the bar's own interval
                 r["mean"],
                 yerr=[[r["mean"] - r["ci_low"]], [r["ci_high"] - r["mean"]]],
                 fmt="D",
@@ -324,15 +331,15 @@ def real_data_figure(
             )
     ax_ppc.set_ylabel("P(stay with first-stage choice)")
     ax_ppc.legend(frameon=False, fontsize="small", loc="upper right")
-    ax_ppc.set_title("observed (bars) vs predicted", fontsize="medium")
+    ax_ppc.set_title(titles[0], fontsize="medium")
     _interval_rows(ax_slope, slopes)
     ax_slope.axvline(0, color="0.5", lw=1, ls=":")
     ax_slope.set_xlabel("slope of logit w per sd of covariate")
-    ax_slope.set_title("covariate effects on w", fontsize="medium")
+    ax_slope.set_title(titles[1], fontsize="medium")
     sns.despine(ax=ax_slope)
     _interval_rows(ax_stakes, stakes, colour_by="task")
     ax_stakes.set_xlim(0, 1)
     ax_stakes.set_xlabel("group weight on direct control w")
-    ax_stakes.set_title("stakes", fontsize="medium")
+    ax_stakes.set_title(titles[2], fontsize="medium")
     sns.despine(ax=ax_stakes)
     return fig
