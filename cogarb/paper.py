@@ -77,7 +77,7 @@ class PaperSettings:
 
 
 QUICK = PaperSettings("quick", 200, 30, 300, 300, 2, 40, 20)
-FULL = PaperSettings("full", 500, 100, 1000, 1000, 4, None, 100)
+FULL = PaperSettings("full", 500, 100, 1000, 500, 4, None, 40)
 
 
 @dataclass

@@ -1,0 +1,55 @@
+"""Print a dataset's LOO comparison with each fit's diagnostics, as Markdown.
+
+    python fits/loo_findings.py fits/kool2016_daw
+
+Reads ``out/compare.csv`` (written by ``cogarb fit <dataset>/fit.toml`` once every
+compared fit is done) and each fit's ``diagnostics.json`` and ``done.json``; the
+table lands in the dataset's README. A fit counts as converged when R-hat ≤ 1.01,
+bulk ESS ≥ 400 and there are no divergences (the warnings of ``cogarb.fit``).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+
+def diagnosis(found: dict) -> str:
+    problems = []
+    if found["max_rhat"] > 1.01:
+        problems.append(f"R-hat {found['max_rhat']:.3f} (`{found['max_rhat_variable']}`)")
+    if found["min_ess_bulk"] < 400:
+        problems.append(
+            f"bulk ESS {found['min_ess_bulk']:.0f} (`{found['min_ess_bulk_variable']}`)"
+        )
+    if found["divergences"]:
+        problems.append(f"{found['divergences']} divergences")
+    if not problems:
+        return f"converged (R-hat ≤ {found['max_rhat']:.3f}, ESS ≥ {found['min_ess_bulk']:.0f})"
+    return "; ".join(problems)
+
+
+def table(dataset: Path) -> str:
+    out = dataset / "out"
+    compare = pd.read_csv(out / "compare.csv", index_col=0)
+    lines = [
+        "| fit | elpd_loo | difference ± se | p_loo | draws | seconds | diagnostics |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, row in compare.iterrows():
+        found = json.loads((out / name / "diagnostics.json").read_text())
+        done = json.loads((out / name / "done.json").read_text())
+        difference = "0" if row["elpd_diff"] == 0 else f"{row['elpd_diff']:.1f} ± {row['dse']:.1f}"
+        lines.append(
+            f"| {name} | {row['elpd_loo']:.1f} | {difference} | {row['p_loo']:.1f} | "
+            f"{found['draws']} | {done['seconds']:.0f} | {diagnosis(found)} |"
+        )
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    for path in sys.argv[1:]:
+        print(f"### {Path(path).name}\n\n{table(Path(path))}\n")
