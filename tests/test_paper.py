@@ -146,3 +146,15 @@ def test_figures_quick_makes_every_figure_and_fills_the_paper(repo, tmp_path, ca
     paper = (out / "paper.md").read_text()
     assert not re.search(r"\{[a-z_0-9]+(:[^}]*)?\}", paper) and "](./F6_real_data.png)" in paper
     assert not list(out.glob(".*"))  # no temporary file left behind
+
+
+def test_full_real_data_figure_names_the_missing_fit_and_its_command(repo, tmp_path):
+    import shutil
+
+    from cogarb.paper import figure_real_data
+
+    shutil.copytree(repo / "fits" / "gillan2016_study2", tmp_path / "gillan2016_study2",
+                    ignore=shutil.ignore_patterns("out"))  # fmt: skip
+    full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
+    with pytest.raises(FileNotFoundError, match="--only hybrid_factors"):
+        figure_real_data(full, tmp_path)
