@@ -245,7 +245,21 @@ def figure_recovery(settings: PaperSettings) -> PaperFigure:
     for name, row in result.summary.iterrows():
         numbers[f"f4_r_{name}"] = float(row["r"])
         numbers[f"f4_coverage_{name}"] = float(row["coverage"])
-    return PaperFigure("F4_recovery", recovery_figure(result.participants), numbers)
+    table = _with_95_intervals(result.participants, result.idata.posterior)
+    figure = recovery_figure(table, interval="95%")
+    return PaperFigure("F4_recovery", figure, numbers)
+
+
+def _with_95_intervals(participants: pd.DataFrame, posterior) -> pd.DataFrame:
+    """Recovery table with ``lower``/``upper`` replaced by 95% posterior intervals."""
+    table = participants.copy()
+    for name, rows in table.groupby("parameter", sort=False).groups.items():
+        draws = posterior[name].stack(sample=("chain", "draw")).transpose("participant", "sample")
+        values = draws.sel(participant=list(table.loc[rows, "participant"])).to_numpy()
+        table.loc[rows, "lower"], table.loc[rows, "upper"] = np.quantile(
+            values, [0.025, 0.975], axis=1
+        )
+    return table
 
 
 COMPARED_DATASETS = {

@@ -95,7 +95,9 @@ def weight_timecourse_figure(
     return fig
 
 
-def recovery_figure(recovery: pd.DataFrame, title: str | None = None) -> Figure:
+def recovery_figure(
+    recovery: pd.DataFrame, title: str | None = None, interval: str = "90%"
+) -> Figure:
     """True against estimated parameters, one panel per parameter, with Pearson r.
 
     Parameters
@@ -104,11 +106,14 @@ def recovery_figure(recovery: pd.DataFrame, title: str | None = None) -> Figure:
         :attr:`cogarb.recovery.Recovery.participants`: columns ``parameter``,
         ``true``, ``mean``, ``lower``, ``upper``.
     title : str, optional
+    interval : str
+        What ``lower`` and ``upper`` are, for the axis label (the recovery
+        tables hold 90% intervals, the level of their coverage).
 
     Returns
     -------
     matplotlib.figure.Figure
-        Points are posterior means with 90% intervals; the dashed line is identity.
+        Points are posterior means with their intervals; the dashed line is identity.
     """
     names = list(dict.fromkeys(recovery["parameter"]))
     columns = min(4, len(names))
@@ -126,7 +131,7 @@ def recovery_figure(recovery: pd.DataFrame, title: str | None = None) -> Figure:
         r = float(np.corrcoef(sub["true"], sub["mean"])[0, 1])
         ax.set_title(f"{name}   r = {r:.2f}")
         ax.set_xlabel("true value")
-        ax.set_ylabel("posterior mean (90% interval)")
+        ax.set_ylabel(f"posterior mean ({interval} interval)")
         sns.despine(ax=ax)
     for ax in axes[len(names) :]:
         ax.set_visible(False)
