@@ -482,11 +482,21 @@ def make_paper_figures(
 
     from cogarb.paper import FIGURES, NEEDS_FITS, make_figures, render_paper
 
+    unknown = [k for k in only if k not in FIGURES]
+    if unknown:
+        raise CliError(f"--only {unknown[0]}: the figures are {', '.join(FIGURES)}")
     out.mkdir(parents=True, exist_ok=True)
     keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
     numbers_path = out / "numbers.json"
-    # with --only, the other figures' numbers are kept from the last run
-    numbers = json.loads(numbers_path.read_text()) if only and numbers_path.is_file() else {}
+    numbers = {}
+    if only and numbers_path.is_file():  # the other figures' numbers are kept from the last run
+        numbers = json.loads(numbers_path.read_text())
+        made_with = (numbers.get("settings"), numbers.get("seed"))
+        if made_with != (settings.name, settings.seed):
+            raise CliError(
+                f"{numbers_path} holds numbers of {made_with[0]} settings, seed {made_with[1]}: "
+                "remake every figure (no --only) or use another --out"
+            )
     numbers |= {"settings": settings.name, "seed": settings.seed, "draws": settings.draws,
                 "tune": settings.tune, "chains": settings.chains}  # fmt: skip
     print(f"making figures {', '.join(keys)} ({settings.name} settings) in {out}/")

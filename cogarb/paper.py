@@ -76,8 +76,8 @@ class PaperSettings:
     seed: int = 1
 
 
-QUICK = PaperSettings("quick", 200, 30, 300, 300, 2, 40, 20)
-FULL = PaperSettings("full", 500, 100, 1000, 500, 4, None, 40)
+QUICK = PaperSettings("quick", 200, 30, 300, 300, 2, 40, 40)
+FULL = PaperSettings("full", 500, 100, 1000, 500, 4, None, 100)
 
 
 @dataclass
@@ -117,6 +117,12 @@ def _t_interval(values) -> dict:
     mean = float(values.mean())
     half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
     return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
+
+
+def _fit_size(idata) -> str:
+    """E.g. "4 chains × 500 draws", for the paper's text."""
+    sizes = idata.posterior.sizes
+    return f"{sizes['chain']} chains × {sizes['draw']} draws"
 
 
 def _fit(trials: pd.DataFrame, agent: str, settings: PaperSettings, **options):
@@ -179,13 +185,15 @@ def figure_load(settings: PaperSettings) -> PaperFigure:
         rows.append({"source": "simulated arbitrator (true w)", "condition": label, **simulated})
         numbers[f"f2_sim_w_{level}"] = simulated["mean"]
     idata = _fit(trials.drop(columns=["w"]), "hybrid", settings, conditions={"w": "load"})
-    mu_w = idata.posterior["mu_w"]
-    levels = list(mu_w["load"].to_numpy())
-    for index, label in names.items():
-        fitted = _interval(mu_w.isel(load=index))
+    # the mean over participants of each participant's w (comparable with the simulated
+    # mean), not mu_w, which is the population median
+    low, high = _two_levels(idata.posterior["w"], "load")
+    mean_w = idata.posterior["w"].mean("participant")
+    for level, label in zip((low, high), names.values(), strict=True):
+        fitted = _interval(mean_w.sel(load=level))
         rows.append({"source": "fitted hybrid, w by load", "condition": label, **fitted})
-        numbers[f"f2_fit_w_{index}"] = fitted["mean"]
-    difference = _interval(mu_w.isel(load=1) - mu_w.isel(load=0))
+        numbers[f"f2_fit_w_{int(float(level))}"] = fitted["mean"]
+    difference = _interval(mean_w.sel(load=high) - mean_w.sel(load=low))
     numbers |= {f"f2_fit_diff_{k}": v for k, v in difference.items()}
     regression = stay_regression(trials, by="load").pooled
     for level in names:
@@ -193,8 +201,15 @@ def figure_load(settings: PaperSettings) -> PaperFigure:
             (regression["load"] == level) & (regression["term"] == "reward:transition")
         ]
         numbers[f"f2_interaction_{level}"] = float(row["estimate"].iloc[0])
-    notes = [f"fitted load levels {levels}"]
-    return PaperFigure("F2_load", load_figure(stays, pd.DataFrame(rows)), numbers, notes)
+    return PaperFigure("F2_load", load_figure(stays, pd.DataFrame(rows)), numbers)
+
+
+def _two_levels(draws, dim: str) -> tuple[str, str]:
+    """The (low, high) coordinates of a two-level condition, ordered by value."""
+    levels = sorted(draws[dim].to_numpy().tolist(), key=float)
+    if len(levels) != 2:
+        raise ValueError(f"expected two levels of '{dim}', found {levels}")
+    return levels[0], levels[1]
 
 
 NOVELTY_TASKS = {
@@ -357,10 +372,21 @@ def figure_real_data(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
     else:
         idata = _read_fit(fits_dir, GILLAN, "hybrid_factors")
     data = trial_arrays(trials, p_common=spec.p_common, agent="hybrid")
+    fitted_ids = [str(p) for p in idata.posterior["participant"].to_numpy()]
+    if fitted_ids != [str(p) for p in data.participants]:
+        raise ValueError(
+            f"the {GILLAN} fit has {len(fitted_ids)} participants, not the "
+            f"{len(data.participants)} of {spec.data}: refit it on the whole dataset"
+        )
     add_posterior_predictive(idata, "hybrid", data, None, settings.ppc_draws, settings.seed)
     observed = stay_probabilities(trials, by=None)
     predicted = predictive_stay_probabilities(trials, idata, by=None)
-    numbers = {"f6_gillan_participants": trials["participant"].nunique()}
+    numbers = {
+        "f6_gillan_participants": trials["participant"].nunique(),
+        "f6_gillan_fit": _fit_size(idata),
+        "f6_ppc_draws": int(idata.posterior_predictive.sizes["chain"])
+        * int(idata.posterior_predictive.sizes["draw"]),
+    }
     numbers |= _stay_numbers("f6_observed", observed)
     for row in predicted.itertuples():
         numbers[f"f6_predicted_{CELL_KEYS[(row.previous_reward, row.transition)]}"] = row.mean
@@ -380,19 +406,16 @@ def figure_real_data(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
         else:
             fitted = _read_fit(fits_dir, dataset, "hybrid_stakes")
         mu_w = fitted.posterior["mu_w"]
+        low, high = _two_levels(mu_w, "stakes")
         key = dataset.split("_")[1]
-        for index, level in enumerate(("low", "high")):
-            stakes.append(
-                {
-                    "label": f"{task}, {level} stakes",
-                    "task": task,
-                    **_interval(mu_w.isel(stakes=index)),
-                }
-            )
-            numbers[f"f6_{key}_w_{level}"] = stakes[-1]["mean"]
-        difference = _interval(mu_w.isel(stakes=1) - mu_w.isel(stakes=0))
+        for level, name in ((low, "low"), (high, "high")):
+            interval = _interval(mu_w.sel(stakes=level))
+            stakes.append({"label": f"{task}, {name} stakes", "task": task, **interval})
+            numbers[f"f6_{key}_w_{name}"] = interval["mean"]
+        difference = _interval(mu_w.sel(stakes=high) - mu_w.sel(stakes=low))
         numbers |= {f"f6_{key}_diff_{k}": v for k, v in difference.items()}
         numbers[f"f6_{key}_participants"] = int(fitted.posterior.sizes["participant"])
+        numbers[f"f6_{key}_fit"] = _fit_size(fitted)
     titles = (
         "Gillan 2016 study 2: observed (bars)\nvs posterior predictive",
         "Gillan 2016 study 2: effects on logit w",

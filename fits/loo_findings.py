@@ -16,12 +16,14 @@ from pathlib import Path
 
 import pandas as pd
 
+from cogarb.fitting import ESS_MIN, RHAT_MAX
+
 
 def diagnosis(found: dict) -> str:
     problems = []
-    if found["max_rhat"] > 1.01:
+    if not found["max_rhat"] <= RHAT_MAX:  # NaN R-hat is not convergence
         problems.append(f"R-hat {found['max_rhat']:.3f} (`{found['max_rhat_variable']}`)")
-    if found["min_ess_bulk"] < 400:
+    if not found["min_ess_bulk"] >= ESS_MIN:
         problems.append(
             f"bulk ESS {found['min_ess_bulk']:.0f} (`{found['min_ess_bulk_variable']}`)"
         )
@@ -36,16 +38,19 @@ def table(dataset: Path) -> str:
     out = dataset / "out"
     compare = pd.read_csv(out / "compare.csv", index_col=0)
     lines = [
-        "| fit | elpd_loo | difference ± se | p_loo | draws | seconds | diagnostics |",
-        "|---|---|---|---|---|---|---|",
+        "| fit | elpd_loo | difference ± se | p_loo | Pareto k > 0.7 | draws | seconds "
+        "| diagnostics |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for name, row in compare.iterrows():
         found = json.loads((out / name / "diagnostics.json").read_text())
-        done = json.loads((out / name / "done.json").read_text())
+        done_file = out / name / "done.json"
+        seconds = json.loads(done_file.read_text())["seconds"] if done_file.is_file() else None
         difference = "0" if row["elpd_diff"] == 0 else f"{row['elpd_diff']:.1f} ± {row['dse']:.1f}"
         lines.append(
             f"| {name} | {row['elpd_loo']:.1f} | {difference} | {row['p_loo']:.1f} | "
-            f"{found['draws']} | {done['seconds']:.0f} | {diagnosis(found)} |"
+            f"{'yes' if row['warning'] else 'no'} | {found['draws']} | "
+            f"{'—' if seconds is None else f'{seconds:.0f}'} | {diagnosis(found)} |"
         )
     return "\n".join(lines)
 

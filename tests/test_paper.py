@@ -89,6 +89,7 @@ def test_render_paper_fills_numbers_and_names_a_missing_one():
     assert render_paper("w = {w:.2f} in {figures}/F1.png", {"w": 0.391, "figures": "f"}) == (
         "w = 0.39 in f/F1.png"
     )
+    assert render_paper("L ∈ {{0, 1}}, n = {n}", {"n": 3}) == "L ∈ {0, 1}, n = 3"
     with pytest.raises(KeyError, match=r"\{beta\}"):
         render_paper("{w} and {beta}", {"w": 1})
 
@@ -158,3 +159,14 @@ def test_full_real_data_figure_names_the_missing_fit_and_its_command(repo, tmp_p
     full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
     with pytest.raises(FileNotFoundError, match="--only hybrid_factors"):
         figure_real_data(full, tmp_path)
+
+
+def test_figures_cli_rejects_unknown_figures_and_mixed_settings(tmp_path, capsys):
+    from cogarb.cli import main
+
+    assert main(["figures", "--quick", "--out", str(tmp_path), "--only", "f2"]) == 2
+    assert "--only f2: the figures are F1, F2" in capsys.readouterr().err
+    (tmp_path / "numbers.json").write_text(json.dumps({"settings": "full", "seed": 1}))
+    assert main(["figures", "--quick", "--out", str(tmp_path), "--only", "F1"]) == 2
+    assert "holds numbers of full settings" in capsys.readouterr().err
+    assert not list(tmp_path.glob("F1_*"))  # refused before any work
