@@ -2,12 +2,12 @@
 
 1,413 participants × 200 trials (fits/gillan2016_study2, committed in the repo), w
 regressed on the three transdiagnostic factors with age and IQ (standardised), 4
-chains × 1000 tune + 1000 draws by default. Prints compile and sampling seconds,
-the minimum bulk ESS of the group parameters, ESS per second, the gradient cost,
+chains × 500 tune + 500 draws by default (as fit.toml). Prints compile and sampling
+seconds, the minimum bulk ESS of the group parameters, ESS per second, the gradient cost,
 and the posterior of the slope of w (logit scale) on compulsivity — Gillan et al.'s
 headline effect, expected negative.
 
-Usage: python benchmarks/fit_gillan.py [--draws 1000] [--tune 1000] [--chains 4]
+Usage: python benchmarks/fit_gillan.py [--draws 500] [--tune 500] [--chains 4]
        [--participants N]   (N: the first N participants, for a quicker look)
        [--save DIR]         (write posterior.nc, summary.csv, diagnostics.json to DIR;
                              fits/gillan2016_study2/out/hybrid_factors is where the
@@ -29,8 +29,8 @@ COVARIATES = ["compulsivity", "anxious_depression", "social_withdrawal", "age", 
 
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--draws", type=int, default=1000)
-    parser.add_argument("--tune", type=int, default=1000)
+    parser.add_argument("--draws", type=int, default=500)
+    parser.add_argument("--tune", type=int, default=500)
     parser.add_argument("--chains", type=int, default=4)
     parser.add_argument("--participants", type=int, default=None)
     parser.add_argument("--seed", type=int, default=1)
