@@ -99,7 +99,7 @@ def _mark_done_if_same_as_fit_toml(args, attrs) -> None:
     hour of sampling. Any difference (a subset, other sampler settings, another
     folder) leaves no marker, and `cogarb fit` refits.
     """
-    from cogarb.cli import _atomic_write_text
+    from cogarb.cli import write_done_marker
     from cogarb.fitspec import load_fit_spec
 
     spec = load_fit_spec(REPO / "fits" / "gillan2016_study2" / "fit.toml")
@@ -114,9 +114,7 @@ def _mark_done_if_same_as_fit_toml(args, attrs) -> None:
     )
     if same:
         seconds = attrs["compile_seconds"] + attrs["sampling_seconds"]
-        record = {"fingerprint": spec.fingerprint(job), "seconds": round(seconds, 1),
-                  "job": job.name}  # fmt: skip
-        _atomic_write_text(spec.out / job.name / "done.json", json.dumps(record, indent=2) + "\n")
+        write_done_marker(spec.out / job.name, spec.fingerprint(job), seconds, job.name)
 
 
 if __name__ == "__main__":

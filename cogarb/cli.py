@@ -381,8 +381,7 @@ def _fit_spec(args) -> int:
         write_fit(idata, out)
         seconds = time.perf_counter() - start
         _report(idata, seconds, out)
-        record = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job.name}
-        _atomic_write_text(marker, json.dumps(record, indent=2) + "\n")  # last: marks completion
+        write_done_marker(out, fingerprint, seconds, job.name)  # last: marks completion
         done.add(job.name)
     waiting = [name for name in spec.compare if name not in done]
     if spec.compare and waiting:
@@ -390,6 +389,14 @@ def _fit_spec(args) -> int:
     elif spec.compare:
         _compare_spec(spec)
     return 0
+
+
+def write_done_marker(out: Path, fingerprint: str, seconds: float, job: str) -> None:
+    """Write ``out/done.json``: the fit in ``out`` is finished and matches ``fingerprint``."""
+    import json
+
+    record = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job}
+    _atomic_write_text(out / "done.json", json.dumps(record, indent=2) + "\n")
 
 
 def _needs_log_likelihood(spec, job) -> bool:

@@ -23,10 +23,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 import cogarb
 from cogarb.analysis import (
+    _t_interval,
     predictive_stay_probabilities,
     stay_probabilities,
     stay_regression,
@@ -111,14 +111,6 @@ def _interval(draws: np.ndarray) -> dict:
     return {"mean": float(draws.mean()), "ci_low": float(low), "ci_high": float(high)}
 
 
-def _t_interval(values) -> dict:
-    """Mean and 95% t-interval over participants."""
-    values = np.asarray(values, dtype=float)
-    mean = float(values.mean())
-    half = float(stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(len(values)))
-    return {"mean": mean, "ci_low": mean - half, "ci_high": mean + half}
-
-
 def _fit_size(idata) -> str:
     """E.g. "4 chains × 500 draws", for the paper's text."""
     sizes = idata.posterior.sizes
@@ -182,6 +174,7 @@ def figure_load(settings: PaperSettings) -> PaperFigure:
     per_participant = trials.groupby(["participant", "load"], observed=True)["w"].mean()
     for level, label in names.items():
         simulated = _t_interval(per_participant.xs(level, level="load"))
+        simulated = simulated[["mean", "ci_low", "ci_high"]].astype(float).to_dict()
         rows.append({"source": "simulated arbitrator (true w)", "condition": label, **simulated})
         numbers[f"f2_sim_w_{level}"] = simulated["mean"]
     idata = _fit(trials.drop(columns=["w"]), "hybrid", settings, conditions={"w": "load"})
