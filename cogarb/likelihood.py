@@ -29,8 +29,10 @@ fallback. Importing this module imports PyTensor but not PyMC.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -487,6 +489,26 @@ def _cohort_loglik(
     return totals, grads
 
 
+def _kernel_sources() -> list[Path]:
+    return [*sorted(Path(_loglik.__file__).parent.glob("*.py")), Path(__file__)]
+
+
+def _source_salt(paths) -> int:
+    """A hash of the files' bytes, as an integer cache-key salt."""
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(Path(path).read_bytes())
+    return int.from_bytes(digest.digest()[:7], "little")
+
+
+# PyTensor caches a compiled graph on disk under a key made of each Op's props; numba
+# does not notice that a kernel called from it has changed. Without this salt, a graph
+# compiled before a kernel edit kept running the old kernel (measured: nutpie sampled
+# with the kernel from before the 2.4x gradient speed-up, 4.8 instead of 1.7 ms per
+# gradient on 200 Gillan participants).
+_KERNEL_SOURCE_SALT = _source_salt(_kernel_sources())
+
+
 @register_funcify_default_op_cache_key(CohortLoglik)
 def _numba_funcify_cohort_loglik(op, node=None, **kwargs):
     kind, p_common = op.kind, op.p_common
@@ -504,7 +526,7 @@ def _numba_funcify_cohort_loglik(op, node=None, **kwargs):
         )  # fmt: skip
         return totals, grads
 
-    return cohort_loglik
+    return cohort_loglik, _KERNEL_SOURCE_SALT  # an edited kernel is recompiled
 
 
 def cohort_loglik_op(agent: str | Agent, p_common: float) -> CohortLoglik:

@@ -150,6 +150,31 @@ def test_op_in_numba_mode_has_no_object_mode_fallback():
     assert sum(isinstance(op, CohortLoglik) for op in ops) == 1  # value and gradient: one call
 
 
+def test_numba_cache_key_changes_with_the_kernel_source(tmp_path, monkeypatch):
+    # PyTensor's on-disk cache of compiled graphs is keyed on the Op's props plus
+    # the salt; without the salt, a graph compiled before a kernel edit ran the old
+    # kernel. The key must carry a hash of the kernel sources, and that hash must
+    # change when any kernel file changes.
+    from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
+
+    from cogarb import likelihood
+
+    op = cohort_loglik_op("hybrid", 0.7)
+    _, key = numba_funcify_and_cache_key(op)
+    monkeypatch.setattr(likelihood, "_KERNEL_SOURCE_SALT", likelihood._KERNEL_SOURCE_SALT + 1)
+    _, key_after_edit = numba_funcify_and_cache_key(op)
+    assert key != key_after_edit
+    monkeypatch.undo()
+    copies = []
+    for path in likelihood._kernel_sources():
+        copy = tmp_path / f"{len(copies)}_{path.name}"
+        copy.write_bytes(path.read_bytes())
+        copies.append(copy)
+    assert likelihood._source_salt(copies) == likelihood._KERNEL_SOURCE_SALT
+    copies[0].write_bytes(copies[0].read_bytes() + b"\n# edited\n")
+    assert likelihood._source_salt(copies) != likelihood._KERNEL_SOURCE_SALT
+
+
 def test_op_rejects_wrong_data_types():
     op = cohort_loglik_op("hybrid", 0.7)
     data = [np.zeros(2, np.int64)] + [np.zeros(1, np.int8)] * 3 + [np.zeros(1)] * 2
