@@ -99,6 +99,12 @@ def fit_figures(trials, draws: int, tune: int, chains: int, seed: int, **model_o
     return sampling_figures(idata, compile_s, sample_s), idata
 
 
+def _gradient_evaluations(idata) -> int:
+    """Leapfrog steps of all chains, warm-up included (one gradient each)."""
+    groups = ["sample_stats", "warmup_sample_stats"]
+    return int(sum(idata[g]["n_steps"].sum() for g in groups if g in idata.groups()))
+
+
 def sampling_figures(idata, compile_s: float, sample_s: float) -> dict:
     """Seconds, ESS/s of the slowest group-level parameter (mean, scale, slope), and more.
 
@@ -122,6 +128,7 @@ def sampling_figures(idata, compile_s: float, sample_s: float) -> dict:
         "max_rhat_group": round(max(float(rhat[v]) for v in group), 4),
         "ess_per_s": round(min_ess / sample_s, 2),
         "mean_leapfrog_steps": round(float(idata.sample_stats["n_steps"].mean()), 1),
+        "gradient_evaluations": _gradient_evaluations(idata),
         "divergences": int(idata.sample_stats["diverging"].sum()),
     }
 

@@ -374,7 +374,7 @@ def _fit_spec(args) -> int:
         print(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
         start = time.perf_counter()
         idata = cogarb.fit(
-            trials, job.agent, **job.sampler, p_common=spec.p_common,
+            trials, job.agent, **job.sampler_arguments(), p_common=spec.p_common,
             reward_scale=spec.reward_scale, log_likelihood=_needs_log_likelihood(spec, job),
             progress=not args.quiet, **job.model_options(),
         )  # fmt: skip

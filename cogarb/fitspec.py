@@ -15,6 +15,7 @@ covariate effects, and the sampler settings::
     tune = 1000
     chains = 4
     seed = 0
+    low_rank_mass_matrix = false   # nutpie's low-rank modified mass matrix
 
     [[fit]]
     name = "hybrid_compulsivity"   # output folder name: out/<name>/
@@ -45,6 +46,9 @@ from cogarb._version import __version__
 from cogarb.agents import AGENTS
 
 SAMPLER_DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 0}
+# Boolean sampler switches: fit.toml key -> nutpie.sample keyword. Kept in a job's
+# sampler only when given, so the fingerprints of fits that never set them are unchanged.
+SAMPLER_SWITCHES = {"low_rank_mass_matrix": "low_rank_modified_mass_matrix"}
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -66,7 +70,8 @@ class FitJob:
     covariates : dict
         ``{parameter: [column, ...]}`` participant-level effects.
     sampler : dict
-        ``draws``, ``tune``, ``chains``, ``seed``.
+        ``draws``, ``tune``, ``chains``, ``seed``, and ``low_rank_mass_matrix`` when
+        given.
     """
 
     name: str
@@ -74,6 +79,14 @@ class FitJob:
     conditions: dict = field(default_factory=dict)
     covariates: dict = field(default_factory=dict)
     sampler: dict = field(default_factory=lambda: dict(SAMPLER_DEFAULTS))
+
+    def sampler_arguments(self) -> dict:
+        """Keyword arguments for :func:`cogarb.fit`: sampler settings and nutpie options."""
+        out = {k: v for k, v in self.sampler.items() if k in SAMPLER_DEFAULTS}
+        options = {SAMPLER_SWITCHES[k]: v for k, v in self.sampler.items() if k in SAMPLER_SWITCHES}
+        if options:
+            out["sampler_options"] = options
+        return out
 
     def model_options(self) -> dict:
         """Keyword arguments for :func:`cogarb.fit` beyond the sampler settings."""
@@ -161,9 +174,14 @@ def _check_keys(table: dict, allowed: set[str], source: Path, prefix: str) -> No
 
 
 def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
-    _check_keys(table, set(SAMPLER_DEFAULTS), source, prefix)
+    _check_keys(table, set(SAMPLER_DEFAULTS) | set(SAMPLER_SWITCHES), source, prefix)
     out = dict(base)
     for key, value in table.items():
+        if key in SAMPLER_SWITCHES:
+            if not isinstance(value, bool):
+                raise _fail(source, f"{prefix}{key}", f"must be true or false, got {value!r}")
+            out[key] = value
+            continue
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail(source, f"{prefix}{key}", f"must be an integer, got {value!r}")
         if value < (0 if key == "seed" else 1):

@@ -76,6 +76,7 @@ def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
         (("[[fit]]", "[[fit]]\nconditions = 3"), "key 'fit[0].conditions' must be a table"),
         (("[sampler]", "[sampler"), "not valid TOML"),
         (("[data]", "[data]\nreward_scale = -1"), "key 'data.reward_scale' must be a positive"),
+        (("seed = 3", "seed = 3\nlow_rank_mass_matrix = 1"), "must be true or false"),
     ],
 )
 def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
@@ -89,6 +90,23 @@ def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
     captured = capsys.readouterr().err
     assert captured.startswith("cogarb: error:") and message in captured
     assert not (spec_folder / "out").exists()
+
+
+def test_low_rank_switch_reaches_nutpie_and_leaves_other_fingerprints_alone(spec_folder):
+    path = spec_folder / "fit.toml"
+    before = load_fit_spec(path)
+    path.write_text(
+        SPEC.replace("sampler = { seed = 4 }", "sampler = { low_rank_mass_matrix = true }")
+    )
+    spec = load_fit_spec(path)
+    # a fit that never names the switch has the same sampler and fingerprint as before
+    assert spec.fits[0].sampler == before.fits[0].sampler
+    assert spec.fingerprint(spec.fits[0]) == before.fingerprint(before.fits[0])
+    assert "sampler_options" not in spec.fits[0].sampler_arguments()
+    assert spec.fits[1].sampler_arguments() == {
+        "draws": 20, "tune": 20, "chains": 1, "seed": 3,
+        "sampler_options": {"low_rank_modified_mass_matrix": True},
+    }  # fmt: skip
 
 
 def test_sampler_defaults_apply_without_a_sampler_table(spec_folder):
