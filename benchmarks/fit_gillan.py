@@ -49,6 +49,7 @@ def main(argv=None) -> dict:
     import numpy as np
 
     import cogarb
+    from cogarb.fitspec import FitJob
     from cogarb.likelihood import loglik_and_grad, trial_arrays
     from cogarb.simulate import parameter_matrix
 
@@ -65,10 +66,10 @@ def main(argv=None) -> dict:
         loglik_and_grad("hybrid", thetas, data)
     gradient_s = (time.perf_counter() - start) / 10
 
+    sampler = _sampler_settings(args)
     idata = cogarb.fit(
-        trials, "hybrid", draws=args.draws, tune=args.tune, chains=args.chains,
-        seed=args.seed, covariates={"w": COVARIATES}, log_likelihood=False, progress=False,
-        sampler_options={"low_rank_modified_mass_matrix": True} if args.low_rank else None,
+        trials, "hybrid", **FitJob("hybrid_factors", "hybrid", sampler=sampler).sampler_arguments(),
+        covariates={"w": COVARIATES}, log_likelihood=False, progress=False,
     )  # fmt: skip
     attrs = idata.posterior.attrs
     figures = sampling_figures(idata, attrs["compile_seconds"], attrs["sampling_seconds"])
@@ -76,7 +77,7 @@ def main(argv=None) -> dict:
         from cogarb.cli import write_fit
 
         write_fit(idata, args.save)
-        _mark_done_if_same_as_fit_toml(args, attrs)
+        _mark_done_if_same_as_fit_toml(args, sampler, attrs)
     out = {
         "participants": data.n_participants,
         "n_trials": len(data.choice1),
@@ -100,7 +101,15 @@ def main(argv=None) -> dict:
     return out
 
 
-def _mark_done_if_same_as_fit_toml(args, attrs) -> None:
+def _sampler_settings(args) -> dict:
+    """This run's sampler settings as a fit.toml job holds them (switches only when on)."""
+    sampler = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed}
+    if args.low_rank:
+        sampler["low_rank_mass_matrix"] = True
+    return sampler
+
+
+def _mark_done_if_same_as_fit_toml(args, sampler: dict, attrs) -> None:
     """Write done.json when this run is fit.toml's `hybrid_factors` fit, saved in its place.
 
     Then `cogarb fit fits/gillan2016_study2/fit.toml` skips it instead of redoing an
@@ -112,13 +121,9 @@ def _mark_done_if_same_as_fit_toml(args, attrs) -> None:
 
     spec = load_fit_spec(REPO / "fits" / "gillan2016_study2" / "fit.toml")
     job = next(j for j in spec.fits if j.name == "hybrid_factors")
-    ours = {"draws": args.draws, "tune": args.tune, "chains": args.chains, "seed": args.seed}
-    if args.low_rank:
-        ours["low_rank_mass_matrix"] = True
     same = (
         args.participants is None
-        and all(job.sampler.get(key) == value for key, value in ours.items())
-        and set(job.sampler) <= set(ours)
+        and job.sampler == sampler
         and job.model_options() == {"covariates": {"w": COVARIATES}}
         and Path(args.save).resolve() == (spec.out / job.name).resolve()
     )
