@@ -2,7 +2,7 @@
 
 Simulate participants with Numba, analyse stay behaviour, and fit hierarchical
 Bayesian models. Importing cogarb does not import PyMC: the fitting functions
-(``build_model``, ``fit``, ``compare``, ``recover``) load it on first use.
+(``build_model``, ``fit``, ``loo``, ``compare``, ``recover``) load it on first use.
 """
 
 from cogarb._version import __version__
@@ -17,6 +17,7 @@ _LAZY = {
     "fit": "cogarb.fitting",
     "summary": "cogarb.fitting",
     "compare": "cogarb.comparison",
+    "loo": "cogarb.comparison",
     "recover": "cogarb.recovery",
 }
 
@@ -46,6 +47,7 @@ __all__ = [
     "fit",
     "get_agent",
     "load_task",
+    "loo",
     "read_trials",
     "recover",
     "simulate",

@@ -409,11 +409,23 @@ def _needs_log_likelihood(spec, job) -> bool:
 
 
 def _compare_spec(spec) -> None:
+    """LOO of each compared fit, one at a time, then their table in ``out/compare.csv``.
+
+    A fit's trial log-likelihood is loaded only while its own LOO is computed (2.7 GB
+    for one fit of Gillan Study 2), so the comparison needs memory for one fit, not all.
+    """
+    import gc
+
     import arviz as az
 
-    table = cogarb.compare(
-        {name: az.from_netcdf(spec.out / name / "posterior.nc") for name in spec.compare}
-    )
+    loos = {}
+    for name in spec.compare:
+        print(f"{name}: PSIS-LOO")
+        idata = az.from_netcdf(spec.out / name / "posterior.nc")  # lazy: read on use
+        loos[name] = cogarb.loo(idata)
+        del idata
+        gc.collect()
+    table = cogarb.compare(loos)
     _atomic_write_text(spec.out / "compare.csv", table.to_csv())
     print(table)
 

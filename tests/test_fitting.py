@@ -172,6 +172,16 @@ def test_compare_per_trial_and_per_participant(full_fit, trials):
             table = cogarb.compare({"condition": full_fit, "plain": plain}, by=by)
         assert set(table.index) == {"condition", "plain"}
         assert {"elpd_loo", "p_loo", "weight"} <= set(table.columns)
+        # LOOs computed one fit at a time (as `cogarb fit` does) give the same table
+        with pytest.warns(UserWarning):
+            loos = {"condition": cogarb.loo(full_fit, by), "plain": cogarb.loo(plain, by)}
+        pd.testing.assert_frame_equal(cogarb.compare(loos, by=by), table)
+        other = "participant" if by == "trial" else "trial"
+        with pytest.raises(ValueError, match=f"does not match by='{other}'"):
+            cogarb.compare(loos, by=other)
+    assert table.loc["plain", "elpd_loo"] == pytest.approx(float(loos["plain"]["elpd_loo"]))
+    with pytest.raises(ValueError, match="pointwise"):
+        cogarb.compare({"a": loos["plain"].drop("loo_i"), "b": loos["plain"]}, by="participant")
     with pytest.raises(ValueError, match="by must be"):
         cogarb.compare({"a": plain, "b": plain}, by="session")
     with pytest.raises(ValueError, match="at least two"):
