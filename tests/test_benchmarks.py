@@ -46,3 +46,16 @@ def test_gillan_scale_benchmark_runs(repo):
         assert figures[key] >= 0, key
     low, high = figures["slope_w_compulsivity"]["ci90"]
     assert low <= figures["slope_w_compulsivity"]["mean"] <= high
+
+
+def test_gradient_benchmark_runs(repo):
+    result = subprocess.run(
+        [sys.executable, str(repo / "benchmarks" / "gradients.py"), "--participants", "3",
+         "--repeats", "1"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    figures = json.loads(result.stdout)
+    for agent in ("mf", "hybrid", "arbitrator", "hybrid_one_choice"):
+        assert figures[agent]["gradient_ns_per_trial"] > 0, agent
+        assert figures[agent]["value_ns_per_trial"] > 0, agent
+    assert figures["hybrid"]["gradient_vs_hybrid"] == 1.0

@@ -57,23 +57,29 @@ INTERNALS = (
 def arbitration_rates(
     chi_mf, chi_mb, novelty, load, a_mf_mb, a_mb_mf, b_mf_mb, b_mb_mf, zeta, cost
 ):
-    """Transition rates (MF → MB, MB → MF) of the two-state arbitration dynamics."""
-    rate_mf_mb = a_mf_mb * logistic(zeta * novelty - b_mf_mb * chi_mf)
-    rate_mb_mf = a_mb_mf * logistic(cost * load - b_mb_mf * chi_mb - zeta * novelty)
-    return rate_mf_mb, rate_mb_mf
+    """Transition rates (MF → MB, MB → MF) of the two-state arbitration dynamics.
+
+    Returns (rate_mf_mb, rate_mb_mf, s_mf, s_mb), the rates and their logistic
+    factors (rate = A s), which the likelihood's gradient reuses.
+    """
+    s_mf = logistic(zeta * novelty - b_mf_mb * chi_mf)
+    s_mb = logistic(cost * load - b_mb_mf * chi_mb - zeta * novelty)
+    return a_mf_mb * s_mf, a_mb_mf * s_mb, s_mf, s_mb
 
 
 @njit(cache=True, error_model="numpy")
 def weight_step(w, rate_mf_mb, rate_mb_mf):
     """One trial of dw/dt = rate_mf_mb (1 − w) − rate_mb_mf w, solved exactly.
 
-    Returns (new w, fixed point w*). With both rates zero, w stays where it is.
+    Returns (new w, fixed point w*, decay exp(−(rate_mf_mb + rate_mb_mf))). With
+    both rates zero, w stays where it is.
     """
     total = rate_mf_mb + rate_mb_mf
     if total <= 0.0:
-        return w, w
+        return w, w, 1.0
     w_star = rate_mf_mb / total
-    return w_star + (w - w_star) * math.exp(-total), w_star
+    decay = math.exp(-total)
+    return w_star + (w - w_star) * decay, w_star, decay
 
 
 @njit(cache=True, error_model="numpy")
@@ -106,10 +112,10 @@ def simulate_participant(
             state[2:] = 0.0
             familiarity[:] = 0.0
         chi_mb, chi_mf = 1.0 - omega_spe, 1.0 - omega_rpe
-        rate_mf_mb, rate_mb_mf = arbitration_rates(
+        rate_mf_mb, rate_mb_mf, _s_mf, _s_mb = arbitration_rates(
             chi_mf, chi_mb, novelty, load[t], a_mf_mb, a_mb_mf, b_mf_mb, b_mb_mf, zeta, cost
         )
-        w, w_star = weight_step(w, rate_mf_mb, rate_mb_mf)
+        w, w_star, _decay = weight_step(w, rate_mf_mb, rate_mb_mf)
         a1, s2, a2, r = play_trial(
             state, t_common[0], t_common[1], w, beta1, beta2, p, previous, reversed_[t],
             p_common, uniforms[t], reward_prob[t], t, choice1, state2, choice2, reward, common,

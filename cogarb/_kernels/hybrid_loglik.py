@@ -9,8 +9,10 @@ by the chain rule of the same equations. One pass over a participant's trials
 gives the log-likelihood of each trial and the gradient of their sum; the cost is
 O(n_trials × n_parameters) and no tape is stored.
 
-:func:`stage1_term`, :func:`stage2_term` and :func:`td_update_with_sensitivities`
-carry every parameter (the arbitrator needs that). The hybrid's own
+:func:`stage1_logit_sensitivities`, :func:`stage2_logit_sensitivities` and
+:func:`td_update_with_sensitivities`
+serve agents with more learned state (the arbitrator): the value sensitivities
+span the parameters that drive learning, the weight's span all. The hybrid's own
 :func:`loglik_participant` is leaner: only α1, α2 and λ enter the value recursion,
 so only their sensitivities are carried (6 × 3); β1, β2, p and the weights enter
 the trial's logits alone and get their gradient terms directly. Its gradient is
@@ -72,16 +74,19 @@ def choice_term(logit, choice, dlogit, grad, with_grad):
 
 
 @njit(cache=True, error_model="numpy")
-def stage1_term(
-    state, dstate, t0, t1, dt0, dt1, w, dw, beta1, p, previous, choice1,
-    i_beta1, i_p, dlogit, grad, with_grad,
+def stage1_logit_sensitivities(
+    state, dstate, t0, t1, dt0, dt1, w, dw, beta1, p, previous,
+    columns, i_beta1, i_p, dlogit, with_grad,
 ):  # fmt: skip
-    """log P(choice1) and its gradient, for any agent mixing MF and MB values.
+    """Log-odds of first-stage action 1, for any agent mixing MF and MB values.
 
-    ``t0``/``t1`` (with sensitivities ``dt0``/``dt1``) are the believed
-    probabilities that action 0/1 leads to its own state, ``w`` (``dw``) the
-    weight on model-based values; ``i_beta1``/``i_p`` the parameter indices of
-    β1 and p. ``dlogit`` is scratch space of length n_parameters.
+    ``t0``/``t1`` are the believed probabilities that action 0/1 leads to its own
+    state, ``w`` the weight on model-based values; ``i_beta1``/``i_p`` the parameter
+    indices of β1 and p. With ``with_grad`` it writes d logit / dθ into ``dlogit``.
+    Sensitivities are sparse where the agent's learning is: ``dstate``, ``dt0`` and
+    ``dt1`` hold the derivatives with respect to the parameters ``columns`` only
+    (column c is parameter ``columns[c]``; every other parameter leaves the values
+    and the transition model alone), while ``dw`` and ``dlogit`` span all parameters.
     """
     q_mb0 = model_based_value(state, 0, t0)
     q_mb1 = model_based_value(state, 1, t1)
@@ -94,30 +99,38 @@ def stage1_term(
         mb_diff = q_mb1 - q_mb0
         mf_diff = state[1] - state[0]
         inner = w * mb_diff + (1.0 - w) * mf_diff + p * side
-        for k in range(dlogit.shape[0]):
-            dmb0 = -dt0[k] * gap + t0 * dstate[j0, k] + (1.0 - t0) * dstate[j1, k]
-            dmb1 = dt1[k] * gap + t1 * dstate[j1, k] + (1.0 - t1) * dstate[j0, k]
+        for k in range(dlogit.shape[0]):  # through w alone
+            dlogit[k] = beta1 * (dw[k] * (mb_diff - mf_diff))
+        for c in range(columns.shape[0]):  # and through the learned values
+            k = columns[c]
+            dmb0 = -dt0[c] * gap + t0 * dstate[j0, c] + (1.0 - t0) * dstate[j1, c]
+            dmb1 = dt1[c] * gap + t1 * dstate[j1, c] + (1.0 - t1) * dstate[j0, c]
             dinner = (
                 dw[k] * (mb_diff - mf_diff)
                 + w * (dmb1 - dmb0)
-                + (1.0 - w) * (dstate[1, k] - dstate[0, k])
+                + (1.0 - w) * (dstate[1, c] - dstate[0, c])
             )
             dlogit[k] = beta1 * dinner
         dlogit[i_beta1] += inner
         dlogit[i_p] += beta1 * side
-    return choice_term(logit, choice1, dlogit, grad, with_grad)
+    return logit
 
 
 @njit(cache=True, error_model="numpy")
-def stage2_term(state, dstate, state2, choice2, beta2, i_beta2, dlogit, grad, with_grad):
-    """log P(choice2 | state2) and its gradient (``i_beta2``: index of β2)."""
+def stage2_logit_sensitivities(state, dstate, state2, beta2, columns, i_beta2, dlogit, with_grad):
+    """Log-odds of second-stage action 1 in ``state2`` (``i_beta2``: index of β2).
+
+    With ``with_grad`` it writes d logit / dθ into ``dlogit`` at the parameters
+    ``columns`` (``dstate``'s, as in :func:`stage1_logit_sensitivities`) and
+    ``i_beta2``; the other entries of ``dlogit`` are left as they are (zero).
+    """
     logit = stage2_logit(state, state2, beta2)
     if with_grad:
         hi, lo = 3 + 2 * state2, 2 + 2 * state2
-        for k in range(dlogit.shape[0]):
-            dlogit[k] = beta2 * (dstate[hi, k] - dstate[lo, k])
-        dlogit[i_beta2] += state[hi] - state[lo]
-    return choice_term(logit, choice2, dlogit, grad, with_grad)
+        for c in range(columns.shape[0]):
+            dlogit[columns[c]] = beta2 * (dstate[hi, c] - dstate[lo, c])
+        dlogit[i_beta2] = state[hi] - state[lo]
+    return logit
 
 
 @njit(cache=True, error_model="numpy", inline="always")
@@ -170,6 +183,30 @@ def _log1p_fast(y):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def two_choice_loglik(logit1, choice1, logit2, choice2):
+    """log P(choice1) + log P(choice2) of one trial, and d ℓ / d logit of each stage.
+
+    Returns (ℓ, g1, g2). log P = min(x, 0) − log1p(e^−|x|) with x the logit signed
+    towards the choice made (as in :func:`choice_term`); one logarithm serves both
+    stages: log1p(e1) + log1p(e2) = log1p(y), y = e1 + e2 + e1 e2. The result is
+    within ~1e-14 relative of two :func:`choice_term` calls. g = ±(1 − σ(x)),
+    signed towards choice 1.
+    """
+    x1 = logit1 if choice1 == 1 else -logit1
+    x2 = logit2 if choice2 == 1 else -logit2
+    e1 = math.exp(-abs(x1))
+    e2 = math.exp(-abs(x2))
+    y = e1 + e2 + e1 * e2
+    loglik = (min(x1, 0.0) + min(x2, 0.0)) - _log1p_fast(y)
+    # 1 − σ(x) = e / (1 + e) if x ≥ 0 else 1 / (1 + e)
+    miss1 = (e1 if x1 >= 0.0 else 1.0) / (1.0 + e1)
+    miss2 = (e2 if x2 >= 0.0 else 1.0) / (1.0 + e2)
+    g1 = miss1 if choice1 == 1 else -miss1
+    g2 = miss2 if choice2 == 1 else -miss2
+    return loglik, g1, g2
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def _recursion_dlogits(dstate, c, j0, j1, t_common, w, beta1, hi, lo, beta2):
     """d logit1 / dθ_c and d logit2 / dθ_c for recursion parameter column ``c``."""
     d_j0, d_j1 = dstate[j0, c], dstate[j1, c]
@@ -200,10 +237,10 @@ def loglik_participant(
     Only α1, α2 and λ enter the value recursion, so the sensitivities of the value
     state are carried for those three (``dstate`` is 6 × 3); β1, β2, p and the two
     weights enter the trial's logits only, and their gradient terms are added per
-    trial directly. This is the arithmetic of :func:`stage1_term`,
-    :func:`stage2_term` and :func:`td_update_with_sensitivities` (which the
-    arbitrator uses with all its parameters) with their identically-zero columns
-    dropped: the gradient is the same to the last bit. ℓ_t takes one logarithm for
+    trial directly. This is the arithmetic of :func:`stage1_logit_sensitivities`,
+    :func:`stage2_logit_sensitivities` and :func:`td_update_with_sensitivities` (which the
+    arbitrator uses) with their identically-zero columns dropped: the gradient is
+    the same to the last bit. ℓ_t takes one logarithm for
     both stages (log1p(e1) + log1p(e2) = log1p(e1 + e2 + e1 e2)), within ~1e-14
     relative of :func:`choice_term`'s two.
     """
@@ -237,32 +274,17 @@ def loglik_participant(
         q_mb1 = model_based_value(state, 1, t_common)
         logit1 = stage1_logit(state[0], state[1], q_mb0, q_mb1, w, beta1, p, previous)
         logit2 = stage2_logit(state, s2, beta2)
-        # log P = min(x, 0) − log1p(e^−|x|) with x the logit signed towards the choice
-        # made (as in choice_term); one logarithm serves both stages:
-        # log1p(e1) + log1p(e2) = log1p(y), y = e1 + e2 + e1 e2
-        x1 = logit1 if a1 == 1 else -logit1
-        x2 = logit2 if a2 == 1 else -logit2
-        e1 = math.exp(-abs(x1))
-        e2 = math.exp(-abs(x2))
-        y = e1 + e2 + e1 * e2
-        loglik[t] = (min(x1, 0.0) + min(x2, 0.0)) - _log1p_fast(y)
-        g1 = g2 = 0.0
-        if with_grad:
-            # 1 − σ(x) = e / (1 + e) if x ≥ 0 else 1 / (1 + e)
-            miss1 = (e1 if x1 >= 0.0 else 1.0) / (1.0 + e1)
-            miss2 = (e2 if x2 >= 0.0 else 1.0) / (1.0 + e2)
-            g1 = miss1 if a1 == 1 else -miss1
-            g2 = miss2 if a2 == 1 else -miss2
+        loglik[t], g1, g2 = two_choice_loglik(logit1, a1, logit2, a2)
         k = 2 + 2 * s2 + a2
         if with_grad:
-            # stage 1 (as stage1_term): d logit1 / dθ
+            # stage 1 (as stage1_logit_sensitivities): d logit1 / dθ
             j0 = 2 if state[2] >= state[3] else 3  # argmax in state 0, as max() picks it
             j1 = 4 if state[4] >= state[5] else 5
             side = 1.0 if previous == 1 else (-1.0 if previous == 0 else 0.0)
             mb_diff = q_mb1 - q_mb0
             mf_diff = state[1] - state[0]
             inner = w * mb_diff + (1.0 - w) * mf_diff + p * side
-            # stage 2 (as stage2_term)
+            # stage 2 (as stage2_logit_sensitivities)
             hi, lo = 3 + 2 * s2, 2 + 2 * s2
             # recursion parameters: grad += g1 dlogit1 + g2 dlogit2, in that order
             dl1_0, dl2_0 = _recursion_dlogits(dstate, 0, j0, j1, t_common, w, beta1, hi, lo, beta2)
