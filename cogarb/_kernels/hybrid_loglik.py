@@ -17,7 +17,7 @@ span the parameters that drive learning, the weight's span all. The hybrid's own
 so only their sensitivities are carried (6 × 3); β1, β2, p and the weights enter
 the trial's logits alone and get their gradient terms directly. Its gradient is
 the same, bit for bit, as carrying all eight; its per-trial log-likelihood, which
-uses one logarithm for both stages, agrees with :func:`choice_term`'s to ~1e-14
+uses one logarithm for both stages, agrees with two :func:`choice_loglik` to ~1e-14
 relative.
 
 Per trial t (not missed)::
@@ -52,25 +52,6 @@ from cogarb._kernels.hybrid import (
 
 N_PARAMETERS = 8
 ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION, W_NOLOAD, W_LOAD = range(N_PARAMETERS)
-
-
-@njit(cache=True, error_model="numpy")
-def choice_term(logit, choice, dlogit, grad, with_grad):
-    """log P(choice) for a binary choice with log-odds ``logit`` of option 1.
-
-    Adds d log P / dθ = (1{choice = 1} − σ(logit)) dlogit/dθ to ``grad``.
-    """
-    # one exp serves both: with x = ±logit signed towards the choice made,
-    # log P = log σ(x) and dlog P/dlogit = ±(1 − σ(x))
-    x = logit if choice == 1 else -logit
-    e = math.exp(-abs(x))
-    log_p = -math.log1p(e) if x >= 0.0 else x - math.log1p(e)
-    if with_grad:
-        miss = e / (1.0 + e) if x >= 0.0 else 1.0 / (1.0 + e)  # 1 − σ(x)
-        g = miss if choice == 1 else -miss
-        for k in range(grad.shape[0]):
-            grad[k] += g * dlogit[k]
-    return log_p
 
 
 @njit(cache=True, error_model="numpy")
@@ -183,13 +164,29 @@ def _log1p_fast(y):
 
 
 @njit(cache=True, error_model="numpy", inline="always")
+def choice_loglik(logit, choice):
+    """log P(choice) of a binary choice with log-odds ``logit`` of option 1, and
+    d log P / d logit = 1{choice = 1} − σ(logit).
+
+    With x = ±logit signed towards the choice made, log P = log σ(x) =
+    min(x, 0) − log1p(e^−|x|), and one exponential serves the value and the
+    derivative ±(1 − σ(x)).
+    """
+    x = logit if choice == 1 else -logit
+    e = math.exp(-abs(x))
+    log_p = min(x, 0.0) - _log1p_fast(e)
+    miss = (e if x >= 0.0 else 1.0) / (1.0 + e)  # 1 − σ(x)
+    return log_p, (miss if choice == 1 else -miss)
+
+
+@njit(cache=True, error_model="numpy", inline="always")
 def two_choice_loglik(logit1, choice1, logit2, choice2):
     """log P(choice1) + log P(choice2) of one trial, and d ℓ / d logit of each stage.
 
     Returns (ℓ, g1, g2). log P = min(x, 0) − log1p(e^−|x|) with x the logit signed
-    towards the choice made (as in :func:`choice_term`); one logarithm serves both
+    towards the choice made (as in :func:`choice_loglik`); one logarithm serves both
     stages: log1p(e1) + log1p(e2) = log1p(y), y = e1 + e2 + e1 e2. The result is
-    within ~1e-14 relative of two :func:`choice_term` calls. g = ±(1 − σ(x)),
+    within ~1e-14 relative of two :func:`choice_loglik` calls. g = ±(1 − σ(x)),
     signed towards choice 1.
     """
     x1 = logit1 if choice1 == 1 else -logit1
@@ -239,10 +236,10 @@ def loglik_participant(
     weights enter the trial's logits only, and their gradient terms are added per
     trial directly. This is the arithmetic of :func:`stage1_logit_sensitivities`,
     :func:`stage2_logit_sensitivities` and :func:`td_update_with_sensitivities` (which the
-    arbitrator uses) with their identically-zero columns dropped: the gradient is
-    the same to the last bit. ℓ_t takes one logarithm for
+    arbitrator uses) with their identically-zero columns dropped, and the same
+    gradient up to rounding. ℓ_t takes one logarithm for
     both stages (log1p(e1) + log1p(e2) = log1p(e1 + e2 + e1 e2)), within ~1e-14
-    relative of :func:`choice_term`'s two.
+    relative of two :func:`choice_loglik`.
     """
     alpha1, alpha2, lam, beta1, beta2, p = (
         theta[0],

@@ -3,10 +3,11 @@
 The values are computed by the simulator's own per-trial functions
 (:mod:`cogarb._kernels.one_choice`): ``model_based_value``, ``effective_previous``,
 ``choice_logit`` and ``td_update``; the log-probability of a binary choice and its
-derivative by the hybrid's :func:`cogarb._kernels.hybrid_loglik.choice_term`.
-Alongside the values the kernel carries **forward-mode sensitivities** dx/dθ
-over the seven parameters θ (``one_choice.PARAMETER_ORDER``); only α1, α2 and λ
-enter the recursion, β1, p and w enter the choice. ``w`` is ``w_load`` on trials
+derivative by the hybrid's :func:`cogarb._kernels.hybrid_loglik.choice_loglik`.
+Alongside the values the kernel carries **forward-mode sensitivities** of the
+values over the parameters (``one_choice.PARAMETER_ORDER``) that enter the
+recursion, α1, α2 and λ (``dstate`` is 6 × 3); β1, p and w enter the choice alone
+and get their gradient terms directly. ``w`` is ``w_load`` on trials
 with ``condition`` 1 and ``w_noload`` otherwise, so ``e_w`` below is the unit
 vector of whichever of the two applies on the trial.
 
@@ -37,7 +38,7 @@ deterministic task (``p_common = 1``) needs no special case.
 import numpy as np
 from numba import njit, prange
 
-from cogarb._kernels.hybrid_loglik import choice_term, td_sensitivities
+from cogarb._kernels.hybrid_loglik import choice_loglik, td_sensitivities
 from cogarb._kernels.one_choice import (
     N_STATE,
     Q2_OFFSET,
@@ -54,17 +55,19 @@ ALPHA1, ALPHA2, LAMBDA, BETA1, PERSEVERATION, W_NOLOAD, W_LOAD = range(N_PARAMET
 @njit(cache=True, error_model="numpy")
 def choice_term_one_stage(
     state, dstate, state1, w, w_index, beta1, p, previous, reversed_, p_common, choice1,
-    dlogit, grad, with_grad,
+    grad, with_grad,
 ):  # fmt: skip
     """log P(choice1 | state1), adding its gradient to ``grad`` if ``with_grad``.
 
     ``previous`` is the effective previous choice; ``w_index`` is the column of θ
-    the trial's ``w`` comes from (``W_NOLOAD`` or ``W_LOAD``); ``dlogit`` is
-    scratch space of length ``N_PARAMETERS``.
+    the trial's ``w`` comes from (``W_NOLOAD`` or ``W_LOAD``). ``dstate`` holds the
+    values' sensitivities to α1, α2 and λ (columns ``ALPHA1``, ``ALPHA2``,
+    ``LAMBDA`` = 0, 1, 2); β1, p and w get their terms directly.
     """
     q_mb0 = model_based_value(state, 0, p_common, reversed_)
     q_mb1 = model_based_value(state, 1, p_common, reversed_)
     logit = choice_logit(state, state1, q_mb0, q_mb1, w, beta1, p, previous)
+    log_p, g = choice_loglik(logit, choice1)
     if with_grad:
         d0 = Q2_OFFSET + (1 if reversed_ else 0)  # Q2 index of the destination of action 0
         d1 = Q2_OFFSET + (0 if reversed_ else 1)
@@ -73,15 +76,15 @@ def choice_term_one_stage(
         mb_diff = q_mb1 - q_mb0
         mf_diff = state[i1] - state[i0]
         inner = w * mb_diff + (1.0 - w) * mf_diff + p * side
-        for k in range(dlogit.shape[0]):
+        for k in range(dstate.shape[1]):  # the recursion parameters
             dmb0 = p_common * dstate[d0, k] + (1.0 - p_common) * dstate[d1, k]
             dmb1 = p_common * dstate[d1, k] + (1.0 - p_common) * dstate[d0, k]
             dinner = w * (dmb1 - dmb0) + (1.0 - w) * (dstate[i1, k] - dstate[i0, k])
-            dlogit[k] = beta1 * dinner
-        dlogit[BETA1] += inner
-        dlogit[PERSEVERATION] += beta1 * side
-        dlogit[w_index] += beta1 * (mb_diff - mf_diff)
-    return choice_term(logit, choice1, dlogit, grad, with_grad)
+            grad[k] += g * (beta1 * dinner)
+        grad[BETA1] += g * inner
+        grad[PERSEVERATION] += g * (beta1 * side)
+        grad[w_index] += g * (beta1 * (mb_diff - mf_diff))
+    return log_p
 
 
 @njit(cache=True, error_model="numpy")
@@ -123,8 +126,7 @@ def loglik_participant(
     """
     alpha1, alpha2, lam, beta1, p = theta[0], theta[1], theta[2], theta[3], theta[4]
     state = np.zeros(N_STATE)
-    dstate = np.zeros((N_STATE, N_PARAMETERS))
-    dlogit = np.zeros(N_PARAMETERS)
+    dstate = np.zeros((N_STATE, 3))  # d state / d (α1, α2, λ)
     if with_grad:
         grad[:] = 0.0
     previous_state1 = -1
@@ -139,7 +141,7 @@ def loglik_participant(
         previous = effective_previous(previous_state1, previous_choice1, s1, stick_within_state)
         loglik[t] = choice_term_one_stage(
             state, dstate, s1, theta[w_index], w_index, beta1, p, previous, reversed_[t],
-            p_common, a1, dlogit, grad, with_grad,
+            p_common, a1, grad, with_grad,
         )  # fmt: skip
         total += loglik[t]
         td_update_with_sensitivities(
