@@ -112,9 +112,16 @@ def compare(fits: Mapping[str, object], by: str = "trial", **kwargs) -> pd.DataF
     if len(fits) < 2:
         raise ValueError("compare needs at least two fits")
     sizes = {label: _loo_size(value, by) for label, value in fits.items()}
-    if len(set(sizes.values())) != 1:
+    trials = {
+        label: int(value.log_likelihood["trial"].sizes["obs"])
+        for label, value in fits.items()
+        if not _is_precomputed(value)
+    }
+    if len(set(sizes.values())) != 1 or len(set(trials.values())) > 1:
         unit = "trial" if by == "trial" else "participant"
-        raise ValueError(f"fits are on different data ({unit} counts {sizes})")
+        raise ValueError(
+            f"fits are on different data ({unit} counts {sizes}, trial counts {trials})"
+        )
     # precomputed or not, every entry is an ELPDData here: arviz would deep-copy fits
     elpds = {
         label: value if _is_precomputed(value) else loo(value, by) for label, value in fits.items()

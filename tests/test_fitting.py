@@ -180,6 +180,11 @@ def test_compare_per_trial_and_per_participant(full_fit, trials):
         with pytest.raises(ValueError, match=f"does not match by='{other}'"):
             cogarb.compare(loos, by=other)
     assert table.loc["plain", "elpd_loo"] == pytest.approx(float(loos["plain"]["elpd_loo"]))
+    shorter = plain.copy()  # the same participants, one trial fewer
+    shorter.log_likelihood = shorter.log_likelihood.isel(obs=slice(1, None))
+    for by in ("trial", "participant"):
+        with pytest.raises(ValueError, match="different data"):
+            cogarb.compare({"plain": plain, "shorter": shorter}, by=by)
     with pytest.raises(ValueError, match="pointwise"):
         cogarb.compare({"a": loos["plain"].drop("loo_i"), "b": loos["plain"]}, by="participant")
     with pytest.raises(ValueError, match="by must be"):
