@@ -10,9 +10,9 @@ gives the log-likelihood of each trial and the gradient of their sum; the cost i
 O(n_trials × n_parameters) and no tape is stored.
 
 :func:`stage1_logit_sensitivities`, :func:`stage2_logit_sensitivities` and
-:func:`td_update_with_sensitivities`
-serve agents with more learned state (the arbitrator): the value sensitivities
-span the parameters that drive learning, the weight's span all. The hybrid's own
+:func:`td_update_with_sensitivities` serve agents with more learned state (the
+arbitrator): the values' sensitivities span the parameters that drive learning,
+the weight's span all parameters. The hybrid's own
 :func:`loglik_participant` is leaner: only α1, α2 and λ enter the value recursion,
 so only their sensitivities are carried (6 × 3); β1, β2, p and the weights enter
 the trial's logits alone and get their gradient terms directly. Its gradient is
@@ -235,11 +235,10 @@ def loglik_participant(
     state are carried for those three (``dstate`` is 6 × 3); β1, β2, p and the two
     weights enter the trial's logits only, and their gradient terms are added per
     trial directly. This is the arithmetic of :func:`stage1_logit_sensitivities`,
-    :func:`stage2_logit_sensitivities` and :func:`td_update_with_sensitivities` (which the
-    arbitrator uses) with their identically-zero columns dropped, and the same
-    gradient up to rounding. ℓ_t takes one logarithm for
-    both stages (log1p(e1) + log1p(e2) = log1p(e1 + e2 + e1 e2)), within ~1e-14
-    relative of two :func:`choice_loglik`.
+    :func:`stage2_logit_sensitivities` and :func:`td_update_with_sensitivities`
+    (which the arbitrator uses) with their identically-zero columns dropped, and the
+    same gradient up to rounding. ℓ_t takes one logarithm for both stages
+    (:func:`two_choice_loglik`), within ~1e-14 relative of two :func:`choice_loglik`.
     """
     alpha1, alpha2, lam, beta1, beta2, p = (
         theta[0],
