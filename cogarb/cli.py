@@ -298,7 +298,8 @@ def _report(idata, seconds: float, out: Path) -> None:
     print(
         f"max R-hat {found['max_rhat']:.3f} ({found['max_rhat_variable']}), min bulk ESS "
         f"{found['min_ess_bulk']:.0f} ({found['min_ess_bulk_variable']}), "
-        f"{found['divergences']} divergences; {seconds:.0f} s -> {out}/"
+        f"{found['divergences']} divergences, {found['tree_depth_hits']} draws at the depth "
+        f"limit; {seconds:.0f} s -> {out}/"
     )
 
 

@@ -16,6 +16,7 @@ covariate effects, and the sampler settings::
     chains = 4
     seed = 0
     low_rank_mass_matrix = false   # nutpie's low-rank modified mass matrix
+    max_tree_depth = 10            # NUTS tree depth cap (at most 2^depth gradients a draw)
 
     [[fit]]
     name = "hybrid_compulsivity"   # output folder name: out/<name>/
@@ -46,9 +47,14 @@ from cogarb._version import __version__
 from cogarb.agents import AGENTS
 
 SAMPLER_DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 0}
-# Boolean sampler switches: fit.toml key -> nutpie.sample keyword. Kept in a job's
+# Optional nutpie settings: fit.toml key -> nutpie.sample keyword. Kept in a job's
 # sampler only when given, so the fingerprints of fits that never set them are unchanged.
-SAMPLER_SWITCHES = {"low_rank_mass_matrix": "low_rank_modified_mass_matrix"}
+SAMPLER_SWITCHES = {"low_rank_mass_matrix": "low_rank_modified_mass_matrix"}  # booleans
+SAMPLER_LIMITS = {"max_tree_depth": "maxdepth"}  # integers, 1..MAX_TREE_DEPTH
+SAMPLER_OPTIONS = {**SAMPLER_SWITCHES, **SAMPLER_LIMITS}
+# nutpie's default depth is 10 (1,023 gradients a draw); deeper trees only help posteriors
+# no two-hour fit should be run on, so larger values are treated as typos.
+MAX_TREE_DEPTH = 12
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 
 
@@ -70,8 +76,8 @@ class FitJob:
     covariates : dict
         ``{parameter: [column, ...]}`` participant-level effects.
     sampler : dict
-        ``draws``, ``tune``, ``chains``, ``seed``, and ``low_rank_mass_matrix`` when
-        given.
+        ``draws``, ``tune``, ``chains``, ``seed``, and ``low_rank_mass_matrix`` and
+        ``max_tree_depth`` when given.
     """
 
     name: str
@@ -83,7 +89,7 @@ class FitJob:
     def sampler_arguments(self) -> dict:
         """Keyword arguments for :func:`cogarb.fit`: sampler settings and nutpie options."""
         out = {k: v for k, v in self.sampler.items() if k in SAMPLER_DEFAULTS}
-        options = {SAMPLER_SWITCHES[k]: v for k, v in self.sampler.items() if k in SAMPLER_SWITCHES}
+        options = {SAMPLER_OPTIONS[k]: v for k, v in self.sampler.items() if k in SAMPLER_OPTIONS}
         if options:
             out["sampler_options"] = options
         return out
@@ -174,7 +180,7 @@ def _check_keys(table: dict, allowed: set[str], source: Path, prefix: str) -> No
 
 
 def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
-    _check_keys(table, set(SAMPLER_DEFAULTS) | set(SAMPLER_SWITCHES), source, prefix)
+    _check_keys(table, set(SAMPLER_DEFAULTS) | set(SAMPLER_OPTIONS), source, prefix)
     out = dict(base)
     for key, value in table.items():
         if key in SAMPLER_SWITCHES:
@@ -184,6 +190,10 @@ def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
             continue
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail(source, f"{prefix}{key}", f"must be an integer, got {value!r}")
+        if key in SAMPLER_LIMITS and not 1 <= value <= MAX_TREE_DEPTH:
+            raise _fail(
+                source, f"{prefix}{key}", f"must be between 1 and {MAX_TREE_DEPTH}, got {value!r}"
+            )
         if value < (0 if key == "seed" else 1):
             raise _fail(source, f"{prefix}{key}", f"must be positive, got {value!r}")
         out[key] = value

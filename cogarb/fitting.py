@@ -329,7 +329,13 @@ def add_posterior_predictive(
 
 
 def diagnostics(idata) -> dict:
-    """Worst R-hat, smallest bulk ESS (with their variables) and the divergence count."""
+    """Worst R-hat, smallest bulk ESS (with their variables), divergences and depth hits.
+
+    ``tree_depth_hits`` counts the draws whose NUTS trajectory stopped at the
+    sampler's depth limit (nutpie's ``maxdepth_reached``; 0 when not recorded).
+    Such draws are valid but the sampler moved less far than it wanted to: bulk ESS
+    falls, and a limit set low to bound a fit's time shows up here.
+    """
     az = _arviz()
     posterior = idata.posterior
     rhat = az.rhat(posterior)
@@ -342,6 +348,7 @@ def diagnostics(idata) -> dict:
         "min_ess_bulk": float(ess[worst_ess].min()),
         "min_ess_bulk_variable": worst_ess,
         "divergences": int(idata.sample_stats["diverging"].sum()),
+        "tree_depth_hits": int(idata.sample_stats.get("maxdepth_reached", np.int64(0)).sum()),
         "draws": int(posterior.sizes["chain"] * posterior.sizes["draw"]),
     }
 
@@ -366,6 +373,12 @@ def warn_on_diagnostics(idata) -> dict:
             f"{found['divergences']} divergent transitions: the posterior has regions the "
             "sampler cannot explore; try more tuning, tighter priors on the *_scale "
             "parameters, or fewer free parameters"
+        )
+    if found["tree_depth_hits"]:
+        problems.append(
+            f"{found['tree_depth_hits']} of {found['draws']} draws stopped at the maximum "
+            "tree depth: the sampler takes small steps through a long posterior; check "
+            "the ESS, and raise the depth limit or simplify the model"
         )
     if problems:
         warnings.warn("; ".join(problems), SamplingWarning, stacklevel=3)

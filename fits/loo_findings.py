@@ -29,6 +29,8 @@ def diagnosis(found: dict) -> str:
         )
     if found["divergences"]:
         problems.append(f"{found['divergences']} divergences")
+    if found.get("tree_depth_hits"):  # absent from fits made before it was recorded
+        problems.append(f"{found['tree_depth_hits']} draws at the depth limit")
     if not problems:
         return f"converged (R-hat ≤ {found['max_rhat']:.3f}, ESS ≥ {found['min_ess_bulk']:.0f})"
     return "; ".join(problems)

@@ -77,6 +77,8 @@ def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
         (("[sampler]", "[sampler"), "not valid TOML"),
         (("[data]", "[data]\nreward_scale = -1"), "key 'data.reward_scale' must be a positive"),
         (("seed = 3", "seed = 3\nlow_rank_mass_matrix = 1"), "must be true or false"),
+        (("seed = 3", "seed = 3\nmax_tree_depth = 0"), "must be between 1 and 12, got 0"),
+        (("seed = 3", "seed = 3\nmax_tree_depth = 7.5"), "max_tree_depth' must be an integer"),
     ],
 )
 def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
@@ -92,11 +94,14 @@ def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
     assert not (spec_folder / "out").exists()
 
 
-def test_low_rank_switch_reaches_nutpie_and_leaves_other_fingerprints_alone(spec_folder):
+def test_nutpie_options_reach_nutpie_and_leave_other_fingerprints_alone(spec_folder):
     path = spec_folder / "fit.toml"
     before = load_fit_spec(path)
     path.write_text(
-        SPEC.replace("sampler = { seed = 4 }", "sampler = { low_rank_mass_matrix = true }")
+        SPEC.replace(
+            "sampler = { seed = 4 }",
+            "sampler = { low_rank_mass_matrix = true, max_tree_depth = 6 }",
+        )
     )
     spec = load_fit_spec(path)
     # a fit that never names the switch has the same sampler and fingerprint as before
@@ -105,7 +110,7 @@ def test_low_rank_switch_reaches_nutpie_and_leaves_other_fingerprints_alone(spec
     assert "sampler_options" not in spec.fits[0].sampler_arguments()
     assert spec.fits[1].sampler_arguments() == {
         "draws": 20, "tune": 20, "chains": 1, "seed": 3,
-        "sampler_options": {"low_rank_modified_mass_matrix": True},
+        "sampler_options": {"low_rank_modified_mass_matrix": True, "maxdepth": 6},
     }  # fmt: skip
 
 

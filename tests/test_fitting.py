@@ -231,13 +231,17 @@ def test_diagnostic_warnings_give_advice():
     rng = np.random.default_rng(0)
     idata = az.from_dict(
         posterior={"mu_w": rng.normal(size=(2, 50)) + np.array([[0.0], [3.0]])},
-        sample_stats={"diverging": np.zeros((2, 50), bool) | (rng.random((2, 50)) < 0.1)},
+        sample_stats={
+            "diverging": rng.random((2, 50)) < 0.1,
+            "maxdepth_reached": np.arange(100).reshape(2, 50) < 7,
+        },
     )
     with pytest.warns(SamplingWarning) as record:
         found = warn_on_diagnostics(idata)
     message = str(record[0].message)
     assert "R-hat" in message and "mu_w" in message and "divergent" in message
-    assert found["divergences"] > 0
+    assert "7 of 100 draws stopped at the maximum tree depth" in message
+    assert found["divergences"] > 0 and found["tree_depth_hits"] == 7
 
 
 def test_hbayesdm_reader(tmp_path):
