@@ -1,17 +1,24 @@
 """Print a dataset's LOO comparison with each fit's diagnostics, as Markdown.
 
     python fits/loo_findings.py fits/kool2016_daw
+    python fits/loo_findings.py fits/castro_rodrigues2022 --by-chain
 
 Reads ``out/compare.csv`` (written by ``cogarb fit <dataset>/fit.toml`` once every
 compared fit is done) and each fit's ``diagnostics.json`` and ``done.json``; the
 table lands in the dataset's README. A fit counts as converged when R-hat ≤ 1.01,
 bulk ESS ≥ 400 and there are no divergences (the warnings of ``cogarb.fit``).
+
+``--by-chain`` adds each fit's elpd_loo computed from each chain alone (PSIS-LOO on
+that chain's draws). When chains have not mixed, this shows how far the comparison
+moves with the part of the posterior a chain explored: a difference between fits much
+larger than their chains' spread does not hinge on the mixing.
 """
 
 from __future__ import annotations
 
+import argparse
+import gc
 import json
-import sys
 from pathlib import Path
 
 import pandas as pd
@@ -57,6 +64,40 @@ def table(dataset: Path) -> str:
     return "\n".join(lines)
 
 
+def by_chain(dataset: Path) -> str:
+    """elpd_loo of each compared fit from each of its chains alone, as Markdown."""
+    import arviz as az
+
+    import cogarb
+
+    out = dataset / "out"
+    names = pd.read_csv(out / "compare.csv", index_col=0).index
+    rows = {}
+    for name in names:  # one posterior in memory at a time (Gillan Study 2: 2 GB each)
+        idata = az.from_netcdf(out / name / "posterior.nc")
+        rows[name] = [
+            float(cogarb.loo(idata.sel(chain=[chain]))["elpd_loo"])
+            for chain in idata.posterior.chain.values
+        ]
+        del idata
+        gc.collect()
+    n_chains = max(len(v) for v in rows.values())
+    lines = [
+        "| fit | " + " | ".join(f"chain {c + 1}" for c in range(n_chains)) + " | spread |",
+        "|---|" + "---|" * (n_chains + 1),
+    ]
+    for name, values in rows.items():
+        cells = " | ".join(f"{v:.1f}" for v in values)
+        lines.append(f"| {name} | {cells} | {max(values) - min(values):.1f} |")
+    return "\n".join(lines)
+
+
 if __name__ == "__main__":
-    for path in sys.argv[1:]:
-        print(f"### {Path(path).name}\n\n{table(Path(path))}\n")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("datasets", nargs="+", type=Path)
+    parser.add_argument("--by-chain", action="store_true", help="add elpd_loo per chain")
+    args = parser.parse_args()
+    for path in args.datasets:
+        print(f"### {path.name}\n\n{table(path)}\n")
+        if args.by_chain:
+            print(f"elpd_loo by chain:\n\n{by_chain(path)}\n")
