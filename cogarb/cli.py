@@ -112,6 +112,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="participant covariate with a linear effect on a parameter; repeatable",
     )
     fit.add_argument(
+        "--centred",
+        action="store_true",
+        help="centred participant level: for many trials per participant (about 500 or more)",
+    )
+    fit.add_argument(
         "--only",
         action="append",
         default=[],
@@ -316,6 +321,8 @@ def cmd_fit(args) -> int:
         covariates.setdefault(name, []).append(column)
     if covariates:
         options["covariates"] = covariates
+    if args.centred:
+        options["centred"] = True
     print(
         f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} trials "
         f"({int(trials['missed'].sum())} missed, excluded from the likelihood); "
@@ -350,6 +357,18 @@ def _fit_spec(args) -> int:
     from cogarb.fitspec import load_fit_spec
 
     spec = load_fit_spec(args.trials)
+    ignored = [
+        flag
+        for flag, given in (
+            ("--condition", args.condition),
+            ("--covariate", args.covariate),
+            ("--centred", args.centred),
+            ("--ppc", args.ppc),
+        )
+        if given
+    ]
+    if ignored:
+        raise CliError(f"{ignored[0]} does not apply to a fit.toml: set it in {spec.source}")
     names = [job.name for job in spec.fits]
     unknown = [name for name in args.only if name not in names]
     if unknown:

@@ -23,6 +23,7 @@ covariate effects, and the sampler settings::
     agent = "hybrid"
     conditions = { w = "stakes" }              # optional
     covariates = { w = ["compulsivity"] }      # optional
+    centred = false                            # optional: centred participant level
     sampler = { draws = 2000 }                 # optional per-fit overrides
 
     [compare]                  # optional: LOO comparison of these fits
@@ -75,6 +76,8 @@ class FitJob:
         ``{parameter: column}`` within-participant effects.
     covariates : dict
         ``{parameter: [column, ...]}`` participant-level effects.
+    centred : bool
+        The centred parameterisation (:func:`cogarb.build_model`).
     sampler : dict
         ``draws``, ``tune``, ``chains``, ``seed``, and ``low_rank_mass_matrix`` and
         ``max_tree_depth`` when given.
@@ -85,6 +88,7 @@ class FitJob:
     conditions: dict = field(default_factory=dict)
     covariates: dict = field(default_factory=dict)
     sampler: dict = field(default_factory=lambda: dict(SAMPLER_DEFAULTS))
+    centred: bool = False
 
     def sampler_arguments(self) -> dict:
         """Keyword arguments for :func:`cogarb.fit`: sampler settings and nutpie options."""
@@ -101,6 +105,8 @@ class FitJob:
             options["conditions"] = dict(self.conditions)
         if self.covariates:
             options["covariates"] = {k: list(v) for k, v in self.covariates.items()}
+        if self.centred:
+            options["centred"] = True
         return options
 
 
@@ -161,11 +167,20 @@ class FitSpec:
             "include": self.include,
             "p_common": self.p_common,
             "reward_scale": self.reward_scale,
-            "job": asdict(job),
+            "job": _job_settings(job),
             "cogarb": __version__,
         }
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()
+
+
+def _job_settings(job: FitJob) -> dict:
+    """The job's fields, leaving out ``centred`` when false: fits made before it existed
+    keep their fingerprints."""
+    settings = asdict(job)
+    if not settings["centred"]:
+        del settings["centred"]
+    return settings
 
 
 def _fail(source: Path, key: str, problem: str) -> FitSpecError:
@@ -202,7 +217,9 @@ def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
 
 def _job(table: dict, index: int, sampler: dict, source: Path) -> FitJob:
     prefix = f"fit[{index}]."
-    _check_keys(table, {"name", "agent", "conditions", "covariates", "sampler"}, source, prefix)
+    _check_keys(
+        table, {"name", "agent", "conditions", "covariates", "centred", "sampler"}, source, prefix
+    )
     agent = table.get("agent")
     if agent not in AGENTS:
         raise _fail(source, prefix + "agent", f"must be one of {', '.join(AGENTS)}, got {agent!r}")
@@ -223,12 +240,16 @@ def _job(table: dict, index: int, sampler: dict, source: Path) -> FitJob:
             raise _fail(
                 source, f"{prefix}covariates.{key}", "must be a column name or a list of them"
             )
+    centred = table.get("centred", False)
+    if not isinstance(centred, bool):
+        raise _fail(source, prefix + "centred", f"must be true or false, got {centred!r}")
     return FitJob(
         name=name,
         agent=agent,
         conditions=dict(conditions),
         covariates=covariates,
         sampler=_sampler(table.get("sampler", {}), sampler, source, prefix + "sampler."),
+        centred=centred,
     )
 
 

@@ -99,6 +99,7 @@ def _cache_key(model, agent: str) -> tuple:
         tuple(sorted((k, tuple(sorted(v.items()))) for k, v in info["priors"].items())),
         info["data"].n_participants,
         info["data"].p_common,
+        info["centred"],
     )
 
 
@@ -144,8 +145,8 @@ def fit(
         ``{"low_rank_modified_mass_matrix": True}`` (fewer leapfrog steps per draw on
         correlated posteriors) or ``{"target_accept": 0.9}`` (fewer divergences).
     **model_options
-        ``conditions``, ``covariates``, ``priors``, ``p_common``, ``reward_scale``:
-        see :func:`cogarb.build_model`.
+        ``conditions``, ``covariates``, ``priors``, ``p_common``, ``reward_scale``,
+        ``centred``: see :func:`cogarb.build_model`.
 
     Returns
     -------
@@ -210,6 +211,7 @@ def _attrs(agent: str, info: Mapping) -> dict:
         "covariates": ";".join(f"{k}~{'+'.join(v)}" for k, v in info["covariates"].items()),
         "p_common": info["data"].p_common,
         "reward_scale": info["data"].reward_scale,
+        "centred": int(info["centred"]),  # netCDF attributes cannot be booleans
     }
 
 

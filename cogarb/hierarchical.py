@@ -1,4 +1,4 @@
-"""Hierarchical, non-centred PyMC models of every agent.
+"""Hierarchical PyMC models of every agent, non-centred by default.
 
 For each free parameter θ of the agent, with unconstrained transform g (logit for
 parameters in [0, 1], log for positive ones, identity for the perseveration
@@ -7,8 +7,20 @@ parameters in [0, 1], log for positive ones, identity for the perseveration
     g(θ_i) = loc_θ + Σ_c slope_θ,c x̃_i,c + scale_θ z_θ,i,      z_θ,i ~ N(0, 1)
 
 with x̃ the covariates standardised over participants (slopes are per standard
-deviation). A within-participant condition effect on θ (a two-level trial
-column, e.g. ``load`` or ``stakes``) adds, on trials at the second level::
+deviation). The centred form (``centred=True``) is the same model written as::
+
+    u_θ,i = g(θ_i) ~ N(loc_θ + Σ_c slope_θ,c x̃_i,c, scale_θ)
+
+It samples better when each participant has many trials (Castro-Rodrigues et al.
+2022: about 1,150): the data then pin each g(θ_i), and in the non-centred form
+z_θ,i = (g(θ_i) − loc_θ − …) / scale_θ moves with every change of loc_θ and scale_θ,
+a narrow, curved posterior that forces small steps. With few trials per
+participant the prior dominates g(θ_i), the centred form has the funnel
+(Neal 2003) and the non-centred form is the better one (Papaspiliopoulos, Roberts &
+Sköld 2007, Statistical Science 22:59; Betancourt & Girolami 2015, arXiv:1312.0906).
+
+A within-participant condition effect on θ (a two-level trial column, e.g. ``load``
+or ``stakes``) adds, on trials at the second level::
 
     g(θ_i, level 2) = g(θ_i) + effect_loc_θ + effect_scale_θ z'_θ,i
 
@@ -156,6 +168,7 @@ def build_model(
     priors: Mapping[str, Mapping] | None = None,
     p_common: float = 0.7,
     reward_scale: float = 1.0,
+    centred: bool = False,
 ) -> pm.Model:
     """Build the hierarchical model of ``agent`` for a table of trials.
 
@@ -186,16 +199,24 @@ def build_model(
         Kool et al. (2017)'s points 0..9, 1/5 for Kool et al. (2016)'s −4..+5, so
         that the largest payoff is 1 and β₁'s prior means the same as with 0/1
         rewards (see :mod:`cogarb.likelihood`).
+    centred : bool
+        Declare each participant's unconstrained parameter with its group
+        distribution (``<θ>_u``) instead of the default non-centred ``<θ>_z``: for
+        data with many trials per participant (see the module docstring). Condition
+        effects stay non-centred.
 
     Returns
     -------
     pymc.Model
-        With free variables ``<θ>_loc``, ``<θ>_scale``, ``<θ>_z`` (and
-        ``slope_<θ>``, ``<θ>_effect_*``), deterministics ``<θ>`` and ``mu_<θ>``, and
+        With free variables ``<θ>_loc``, ``<θ>_scale``, ``<θ>_z`` (``<θ>_u`` when
+        centred; and ``slope_<θ>``, ``<θ>_effect_*``), deterministics ``<θ>`` and
+        ``mu_<θ>``, and
         a potential ``loglik``. ``model.cogarb`` holds the :class:`TrialArrays`
         and settings used by :func:`cogarb.fit`.
     """
     agent = get_agent(agent)
+    if not isinstance(centred, bool):
+        raise ValueError(f"centred must be True or False, got {centred!r}")
     trials = validate_trials(trials)
     condition = _condition(agent, conditions)
     levels = binary_levels(trials, condition[1]) if condition else None
@@ -223,7 +244,7 @@ def build_model(
         for name in agent.parameter_names:
             natural[name] = _parameter(
                 agent, name, prior[name], covariates.get(name, []), covariate_columns, x,
-                condition,
+                condition, centred,
             )  # fmt: skip
         thetas = kernel_thetas(agent, natural, condition[0] if condition else None, xp=pt)
         totals, _ = cohort_loglik_op(agent, data.p_common)(thetas, *shared)
@@ -237,20 +258,26 @@ def build_model(
         "priors": prior,
         "trials": trials,
         "reward_scale": data.reward_scale,
+        "centred": centred,
     }
     return model
 
 
-def _parameter(agent, name, prior, own_covariates, all_covariates, x, condition):
+def _parameter(agent, name, prior, own_covariates, all_covariates, x, condition, centred):
     """Declare one parameter's group and participant variables; return its natural value."""
     mean, sd = prior["loc"]
     loc = pm.Normal(f"{name}_loc", mean, sd)
     scale = pm.HalfNormal(f"{name}_scale", prior["scale"])
-    z = pm.Normal(f"{name}_z", 0.0, 1.0, dims="participant")
-    raw = loc + scale * z
+    if not centred:  # z before the slopes: the variable order of fits made before `centred`
+        z = pm.Normal(f"{name}_z", 0.0, 1.0, dims="participant")
+    centre = loc
     for column in own_covariates:
         slope = pm.Normal(f"slope_{name}_{column}", 0.0, 1.0)
-        raw = raw + slope * x[:, all_covariates.index(column)]
+        centre = centre + slope * x[:, all_covariates.index(column)]
+    if centred:
+        raw = pm.Normal(f"{name}_u", centre, scale, dims="participant")
+    else:
+        raw = centre + scale * z
     if condition and condition[0] == name:
         column = condition[1]
         effect_loc = pm.Normal(f"{name}_effect_loc", 0.0, 1.0)

@@ -78,6 +78,7 @@ def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
         (("[data]", "[data]\nreward_scale = -1"), "key 'data.reward_scale' must be a positive"),
         (("seed = 3", "seed = 3\nlow_rank_mass_matrix = 1"), "must be true or false"),
         (("seed = 3", "seed = 3\nmax_tree_depth = 0"), "must be between 1 and 12, got 0"),
+        (("[[fit]]", "[[fit]]\ncentred = 1"), "key 'fit[0].centred' must be true or false"),
         (("seed = 3", "seed = 3\nmax_tree_depth = 7.5"), "max_tree_depth' must be an integer"),
     ],
 )
@@ -112,6 +113,25 @@ def test_nutpie_options_reach_nutpie_and_leave_other_fingerprints_alone(spec_fol
         "draws": 20, "tune": 20, "chains": 1, "seed": 3,
         "sampler_options": {"low_rank_modified_mass_matrix": True, "maxdepth": 6},
     }  # fmt: skip
+
+
+def test_centred_reaches_the_model_and_only_its_fit_changes_fingerprint(spec_folder, capsys):
+    path = spec_folder / "fit.toml"
+    before = load_fit_spec(path)
+    text = SPEC.replace(
+        'name = "hybrid"\nagent = "hybrid"', 'name = "hybrid"\nagent = "hybrid"\ncentred = false'
+    )
+    text = text.replace('agent = "hybrid"\nsampler', 'agent = "hybrid"\ncentred = true\nsampler')
+    path.write_text(text)
+    spec = load_fit_spec(path)
+    # `centred = false` is the default: same fingerprint as a spec that never names it
+    assert spec.fingerprint(spec.fits[0]) == before.fingerprint(before.fits[0])
+    assert "centred" not in spec.fits[0].model_options()
+    assert spec.fits[1].model_options() == {"centred": True}
+    assert spec.fingerprint(spec.fits[1]) != before.fingerprint(before.fits[1])
+    # model options belong in the fit.toml: the command line refuses them beside one
+    assert main(["fit", str(path), "--centred"]) == 2
+    assert "--centred does not apply to a fit.toml" in capsys.readouterr().err
 
 
 def test_sampler_defaults_apply_without_a_sampler_table(spec_folder):
