@@ -114,7 +114,8 @@ def build_parser() -> argparse.ArgumentParser:
     fit.add_argument(
         "--centred",
         action="store_true",
-        help="centred participant level: for many trials per participant (about 500 or more)",
+        help="centred participant level, for data that pin each participant's parameters "
+        "(many trials per participant; see the README)",
     )
     fit.add_argument(
         "--only",
@@ -184,8 +185,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
-        "--agent", default="hybrid", choices=sorted(cogarb.AGENTS), help="agent (default: hybrid)"
-    )
+        "--agent", choices=sorted(cogarb.AGENTS), help="agent (default: hybrid)"
+    )  # no argparse default: a fit.toml run can tell that --agent was given
     parser.add_argument("--draws", type=int, help="draws per chain (default 1000)")
     parser.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
     parser.add_argument("--chains", type=int, help="chains (default 4)")
@@ -326,11 +327,12 @@ def cmd_fit(args) -> int:
     print(
         f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} trials "
         f"({int(trials['missed'].sum())} missed, excluded from the likelihood); "
-        f"fitting '{args.agent}'"
+        f"fitting '{args.agent or 'hybrid'}'"
     )
     start = time.perf_counter()
     idata = cogarb.fit(
-        trials, args.agent, **_sampler_args(args), posterior_predictive=args.ppc or False,
+        trials, args.agent or "hybrid", **_sampler_args(args),
+        posterior_predictive=args.ppc or False,
         progress=not args.quiet, **options,
     )  # fmt: skip
     write_fit(idata, out)
@@ -364,11 +366,17 @@ def _fit_spec(args) -> int:
             ("--covariate", args.covariate),
             ("--centred", args.centred),
             ("--ppc", args.ppc),
+            ("--agent", args.agent),
+            ("--format", args.format),
+            ("--out", args.out),
         )
         if given
     ]
     if ignored:
-        raise CliError(f"{ignored[0]} does not apply to a fit.toml: set it in {spec.source}")
+        raise CliError(
+            f"{ignored[0]} applies to a trials file, not to a fit.toml: {spec.source} names "
+            "its fits' agents, options, data format and output folder (out/ beside it)"
+        )
     names = [job.name for job in spec.fits]
     unknown = [name for name in args.only if name not in names]
     if unknown:
@@ -454,7 +462,7 @@ def cmd_recover(args) -> int:
     out = _out(args)
     start = time.perf_counter()
     result = cogarb.recover(
-        args.agent, args.task, args.participants, **_sampler_args(args),
+        args.agent or "hybrid", args.task, args.participants, **_sampler_args(args),
         progress=not args.quiet,
     )  # fmt: skip
     write_fit(

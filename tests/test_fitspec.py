@@ -130,8 +130,11 @@ def test_centred_reaches_the_model_and_only_its_fit_changes_fingerprint(spec_fol
     assert spec.fits[1].model_options() == {"centred": True}
     assert spec.fingerprint(spec.fits[1]) != before.fingerprint(before.fits[1])
     # model options belong in the fit.toml: the command line refuses them beside one
-    assert main(["fit", str(path), "--centred"]) == 2
-    assert "--centred does not apply to a fit.toml" in capsys.readouterr().err
+    for flag in (["--centred"], ["--ppc", "5"], ["--agent", "mb"], ["--out", "x"]):
+        assert main(["fit", str(path), *flag]) == 2
+        message = f"{flag[0]} applies to a trials file, not to a fit.toml"
+        assert message in capsys.readouterr().err
+    assert not (spec_folder / "out").exists()
 
 
 def test_sampler_defaults_apply_without_a_sampler_table(spec_folder):
@@ -183,7 +186,7 @@ def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, cap
 
     # a sampler setting given on the command line changes the fit, so it runs again
     with pytest.warns(SamplingWarning):
-        assert main(["fit", str(spec), "--quiet", "--draws", "25", "--out", "ignored"]) == 0
+        assert main(["fit", str(spec), "--quiet", "--draws", "25"]) == 0
     summary = pd.read_csv(out / "hybrid" / "summary.csv", index_col=0)
     assert "mu_w" in summary.index
     assert (out / "hybrid" / "posterior.nc").stat().st_mtime_ns != stamp

@@ -11,7 +11,13 @@ import pytest
 
 import cogarb
 from cogarb.agents import TWO_CHOICE_AGENTS
-from cogarb.fitting import _COMPILED, SamplingWarning, posterior_thetas, warn_on_diagnostics
+from cogarb.fitting import (
+    _COMPILED,
+    SamplingWarning,
+    _cache_key,
+    posterior_thetas,
+    warn_on_diagnostics,
+)
 from cogarb.likelihood import per_trial_loglik, trial_arrays
 from cogarb.recovery import population
 
@@ -137,6 +143,9 @@ def test_centred_fit_samples_and_records_it(trials):
     assert np.isfinite(idata.log_likelihood["trial"]).all()
     with pytest.raises(ValueError, match="centred must be True or False"):
         cogarb.build_model(trials, "mb", centred="yes")
+    # the compiled-model cache keeps the two forms apart
+    keys = {_cache_key(cogarb.build_model(trials, "mb", centred=c), "mb") for c in (False, True)}
+    assert len(keys) == 2
 
 
 def test_fit_returns_complete_inference_data(full_fit, trials):
