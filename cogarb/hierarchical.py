@@ -11,8 +11,8 @@ deviation). The centred form (``centred=True``) is the same model written as::
 
     u_θ,i = g(θ_i) ~ N(loc_θ + Σ_c slope_θ,c x̃_i,c, scale_θ)
 
-It samples better when each participant has many trials (Castro-Rodrigues et al.
-2022: about 1,150): the data then pin each g(θ_i), and in the non-centred form
+It can sample better when each participant has many trials: the data then pin
+each g(θ_i), and in the non-centred form
 z_θ,i = (g(θ_i) − loc_θ − …) / scale_θ moves with every change of loc_θ and scale_θ,
 a narrow, curved posterior that forces small steps. With few trials per
 participant the prior dominates g(θ_i), the centred form has the funnel
