@@ -20,8 +20,11 @@ al. 2015: block-wise reward probabilities and transition reversals) instead of
 random on each trial (Kool's novel task). See :class:`PointsWalk` and
 :class:`RewardBlocks` for the exact schedules.
 
-Unknown keys and out-of-range values raise :class:`TaskSpecError` naming the key
-and the file.
+Unknown keys, wrongly typed and out-of-range values raise :class:`TaskSpecError`
+naming the file, the key and the value; so do a file that is not UTF-8 TOML, an
+empty file, a directory and an unreadable file (naming the file). Sizes are
+bounded: ``n_trials`` and block lengths by :data:`MAX_TRIALS`, point payoffs by
+:data:`MAX_POINTS`.
 """
 
 from __future__ import annotations
@@ -37,6 +40,15 @@ import numpy as np
 from cogarb._kernels.walks import reflected_walks
 
 SCHEDULES = ("shared", "per_participant")
+# At most a million trials per participant: three orders of magnitude beyond the
+# longest published data (the mice of Castro-Rodrigues et al. 2022 do tens of
+# thousands over all sessions), and small enough that one participant's simulation
+# (about 90-250 bytes per trial) fits in memory; a typo such as 2**40 is caught here
+# instead of as a MemoryError.
+MAX_TRIALS = 10**6
+# Point payoffs (Kool et al.: -4..9) beyond a million in size are no plausible design
+# and would not survive the int64 draws and float64 rewards of the simulation.
+MAX_POINTS = 10**6
 LOAD_MODES = ("blocks", "trials")
 EVENT_KINDS = ("transition_reversal", "reward_reset", "new_states")
 
@@ -232,15 +244,35 @@ def _fail(where: str, key: str, message: str) -> TaskSpecError:
     return TaskSpecError(f"{where}: key '{key}': {message}")
 
 
+def _show(value: object, limit: int = 60) -> str:
+    """``repr(value)``, shortened to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _check_task(task: Task, where: str) -> None:
-    if not isinstance(task.n_trials, int) or isinstance(task.n_trials, bool) or task.n_trials < 2:
-        raise _fail(where, "n_trials", f"must be an integer >= 2, got {task.n_trials!r}")
+    for key in ("name", "description"):
+        if not isinstance(getattr(task, key), str):
+            raise _fail(where, key, f"must be a string, got {_show(getattr(task, key))}")
+    if not _is_int(task.n_trials) or not 2 <= task.n_trials <= MAX_TRIALS:
+        raise _fail(
+            where,
+            "n_trials",
+            f"must be an integer in [2, {MAX_TRIALS:_}] (trials per participant), "
+            f"got {_show(task.n_trials)}",
+        )
     if not _is_number(task.p_common) or not 0.0 <= task.p_common <= 1.0:
-        raise _fail(where, "p_common", f"must be a probability in [0, 1], got {task.p_common!r}")
+        raise _fail(
+            where, "p_common", f"must be a probability in [0, 1], got {_show(task.p_common)}"
+        )
+    if not isinstance(task.rewards, RewardDrift):
+        raise _fail(where, "rewards", f"must be a RewardDrift, got {_show(task.rewards)}")
     r = task.rewards
     for key in ("drift_sd", "lower", "upper"):
         if not _is_number(getattr(r, key)):
-            raise _fail(where, f"rewards.{key}", f"must be a number, got {getattr(r, key)!r}")
+            raise _fail(
+                where, f"rewards.{key}", f"must be a finite number, got {_show(getattr(r, key))}"
+            )
     if r.drift_sd < 0:
         raise _fail(where, "rewards.drift_sd", f"must be >= 0, got {r.drift_sd!r}")
     if not 0.0 <= r.lower < r.upper <= 1.0:
@@ -250,29 +282,35 @@ def _check_task(task: Task, where: str) -> None:
             f"need 0 <= lower < upper <= 1, got lower={r.lower!r}, upper={r.upper!r}",
         )
     if r.schedule not in SCHEDULES:
-        raise _fail(where, "rewards.schedule", f"must be one of {SCHEDULES}, got {r.schedule!r}")
+        raise _fail(
+            where, "rewards.schedule", f"must be one of {SCHEDULES}, got {_show(r.schedule)}"
+        )
     if r.initial is not None:
-        if len(r.initial) != 4 or not all(_is_number(x) for x in r.initial):
-            raise _fail(where, "rewards.initial", f"must be 4 numbers, got {r.initial!r}")
+        if not _is_sequence(r.initial, 4) or not all(_is_number(x) for x in r.initial):
+            raise _fail(where, "rewards.initial", f"must be 4 numbers, got {_show(r.initial)}")
         if not all(r.lower <= x <= r.upper for x in r.initial):
             raise _fail(
                 where,
                 "rewards.initial",
                 f"values must lie in [lower, upper] = [{r.lower}, {r.upper}], got {r.initial!r}",
             )
-    if r.seed is not None and (not isinstance(r.seed, int) or r.seed < 0):
-        raise _fail(where, "rewards.seed", f"must be a non-negative integer, got {r.seed!r}")
+    if r.seed is not None and (not _is_int(r.seed) or r.seed < 0):
+        raise _fail(where, "rewards.seed", f"must be a non-negative integer, got {_show(r.seed)}")
     if task.load is not None:
         _check_load(task.load, where)
     _check_one_choice(task, where)
     previous = 0
     for k, event in enumerate(task.events):
         key = f"events[{k}]"
-        if event.kind not in EVENT_KINDS:
-            raise _fail(where, f"{key}.kind", f"must be one of {EVENT_KINDS}, got {event.kind!r}")
+        if not isinstance(event.kind, str) or event.kind not in EVENT_KINDS:
+            raise _fail(
+                where, f"{key}.kind", f"must be one of {EVENT_KINDS}, got {_show(event.kind)}"
+            )
         if not _is_int(event.trial) or not 2 <= event.trial <= task.n_trials:
             raise _fail(
-                where, f"{key}.trial", f"must be an integer in [2, n_trials], got {event.trial!r}"
+                where,
+                f"{key}.trial",
+                f"must be an integer in [2, n_trials = {task.n_trials}], got {_show(event.trial)}",
             )
         if event.trial <= previous:
             raise _fail(where, f"{key}.trial", "events must be listed in increasing trial order")
@@ -280,20 +318,24 @@ def _check_task(task: Task, where: str) -> None:
         if event.values is not None:
             if event.kind != "reward_reset":
                 raise _fail(where, f"{key}.values", "only reward_reset events take values")
-            if len(event.values) != 4 or not all(
+            if not _is_sequence(event.values, 4) or not all(
                 _is_number(x) and r.lower <= x <= r.upper for x in event.values
             ):
                 raise _fail(
                     where, f"{key}.values",
-                    f"must be 4 numbers in [{r.lower}, {r.upper}], got {event.values!r}",
+                    f"must be 4 numbers in [{r.lower}, {r.upper}], got {_show(event.values)}",
                 )  # fmt: skip
 
 
 def _check_one_choice(task: Task, where: str) -> None:
     if not isinstance(task.stage2_choice, bool):
-        raise _fail(where, "stage2_choice", f"must be true or false, got {task.stage2_choice!r}")
-    if task.first_stage_states not in (1, 2) or isinstance(task.first_stage_states, bool):
-        raise _fail(where, "first_stage_states", f"must be 1 or 2, got {task.first_stage_states!r}")
+        raise _fail(
+            where, "stage2_choice", f"must be true or false, got {_show(task.stage2_choice)}"
+        )
+    if not _is_int(task.first_stage_states) or task.first_stage_states not in (1, 2):
+        raise _fail(
+            where, "first_stage_states", f"must be 1 or 2, got {_show(task.first_stage_states)}"
+        )
     if task.stage2_choice:
         for key in ("points", "blocks"):
             if getattr(task, key) is not None:
@@ -309,58 +351,99 @@ def _check_one_choice(task: Task, where: str) -> None:
     if task.events:
         raise _fail(where, "events", "are not supported for tasks with stage2_choice = false")
     if task.points is not None:
-        pts = task.points
-        if not (_is_int(pts.lower) and _is_int(pts.upper) and pts.lower < pts.upper):
-            raise _fail(
-                where, "points.lower",
-                f"need integers lower < upper, got {pts.lower!r}, {pts.upper!r}",
-            )  # fmt: skip
-        if not _is_number(pts.step_sd) or pts.step_sd < 0:
-            raise _fail(where, "points.step_sd", f"must be >= 0, got {pts.step_sd!r}")
-        if pts.schedule not in SCHEDULES:
-            raise _fail(where, "points.schedule", f"must be one of {SCHEDULES}")
-        if pts.initial is not None and (
-            len(pts.initial) != 2
-            or not all(_is_int(x) and pts.lower <= x <= pts.upper for x in pts.initial)
-        ):
+        _check_points(task.points, where)
+    if task.blocks is not None:
+        _check_blocks(task.blocks, where)
+
+
+def _check_points(pts: PointsWalk, where: str) -> None:
+    for key in ("lower", "upper"):
+        value = getattr(pts, key)
+        if not _is_int(value) or not -MAX_POINTS <= value <= MAX_POINTS:
             raise _fail(
                 where,
-                "points.initial",
-                f"must be 2 integers in [lower, upper], got {pts.initial!r}",
+                f"points.{key}",
+                f"must be an integer in [-{MAX_POINTS:_}, {MAX_POINTS:_}], got {_show(value)}",
             )
-    if task.blocks is not None:
-        b = task.blocks
-        if not _is_int(b.length) or b.length < 1:
-            raise _fail(where, "blocks.length", f"must be a positive integer, got {b.length!r}")
-        if len(b.reward_probs) < 2 or not all(
-            len(pair) == 2 and all(_is_number(x) and 0.0 <= x <= 1.0 for x in pair)
-            for pair in b.reward_probs
-        ):
-            raise _fail(
-                where, "blocks.reward_probs",
-                f"must be at least 2 pairs of probabilities, got {b.reward_probs!r}",
-            )  # fmt: skip
-        if not _is_number(b.p_transition_reversal) or not 0 <= b.p_transition_reversal <= 1:
-            raise _fail(where, "blocks.p_transition_reversal", "must be a probability")
-        if b.schedule not in SCHEDULES:
-            raise _fail(where, "blocks.schedule", f"must be one of {SCHEDULES}")
+    if not pts.lower < pts.upper:
+        raise _fail(
+            where, "points.lower", f"need lower < upper, got lower={pts.lower}, upper={pts.upper}"
+        )
+    if not _is_number(pts.step_sd) or pts.step_sd < 0:
+        raise _fail(where, "points.step_sd", f"must be a number >= 0, got {_show(pts.step_sd)}")
+    if not isinstance(pts.schedule, str) or pts.schedule not in SCHEDULES:
+        raise _fail(
+            where, "points.schedule", f"must be one of {SCHEDULES}, got {_show(pts.schedule)}"
+        )
+    if pts.initial is not None and (
+        not _is_sequence(pts.initial, 2)
+        or not all(_is_int(x) and pts.lower <= x <= pts.upper for x in pts.initial)
+    ):
+        raise _fail(
+            where,
+            "points.initial",
+            f"must be 2 integers in [lower, upper] = [{pts.lower}, {pts.upper}], "
+            f"got {_show(pts.initial)}",
+        )
+
+
+def _check_blocks(b: RewardBlocks, where: str) -> None:
+    if not _is_int(b.length) or not 1 <= b.length <= MAX_TRIALS:
+        raise _fail(
+            where,
+            "blocks.length",
+            f"must be an integer in [1, {MAX_TRIALS:_}], got {_show(b.length)}",
+        )
+    pairs = b.reward_probs
+    if (
+        not isinstance(pairs, tuple | list)
+        or len(pairs) < 2
+        or not all(
+            _is_sequence(pair, 2) and all(_is_number(x) and 0.0 <= x <= 1.0 for x in pair)
+            for pair in pairs
+        )
+    ):
+        raise _fail(
+            where,
+            "blocks.reward_probs",
+            f"must be at least 2 pairs [p0, p1] of probabilities in [0, 1], got {_show(pairs)}",
+        )
+    p = b.p_transition_reversal
+    if not _is_number(p) or not 0 <= p <= 1:
+        raise _fail(
+            where,
+            "blocks.p_transition_reversal",
+            f"must be a probability in [0, 1], got {_show(p)}",
+        )
+    if not isinstance(b.schedule, str) or b.schedule not in SCHEDULES:
+        raise _fail(
+            where, "blocks.schedule", f"must be one of {SCHEDULES}, got {_show(b.schedule)}"
+        )
 
 
 def _check_load(load: LoadSchedule, where: str) -> None:
-    if load.mode not in LOAD_MODES:
-        raise _fail(where, "load.mode", f"must be one of {LOAD_MODES}, got {load.mode!r}")
-    if not _is_int(load.block_length) or load.block_length < 1:
+    if not isinstance(load.mode, str) or load.mode not in LOAD_MODES:
+        raise _fail(where, "load.mode", f"must be one of {LOAD_MODES}, got {_show(load.mode)}")
+    if not _is_int(load.block_length) or not 1 <= load.block_length <= MAX_TRIALS:
         raise _fail(
-            where, "load.block_length", f"must be a positive integer, got {load.block_length!r}"
+            where,
+            "load.block_length",
+            f"must be an integer in [1, {MAX_TRIALS:_}], got {_show(load.block_length)}",
         )
-    if load.first not in (0, 1) or isinstance(load.first, bool):
-        raise _fail(where, "load.first", f"must be 0 or 1, got {load.first!r}")
+    if not _is_int(load.first) or load.first not in (0, 1):
+        raise _fail(where, "load.first", f"must be 0 or 1, got {_show(load.first)}")
     if not _is_number(load.p_load) or not 0.0 <= load.p_load <= 1.0:
-        raise _fail(where, "load.p_load", f"must be a probability in [0, 1], got {load.p_load!r}")
+        raise _fail(
+            where, "load.p_load", f"must be a probability in [0, 1], got {_show(load.p_load)}"
+        )
 
 
 def _is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_sequence(x: object, length: int) -> bool:
+    return isinstance(x, tuple | list) and len(x) == length
 
 
 def _is_number(x: object) -> bool:
@@ -386,66 +469,69 @@ def _check_keys(table: dict, allowed: set[str], prefix: str, where: str) -> None
             )
 
 
+def _table(spec: dict, key: str, allowed: set[str], where: str) -> dict:
+    """The sub-table ``spec[key]`` ({} if absent), its keys checked."""
+    table = spec.get(key, {})
+    if not isinstance(table, dict):
+        raise _fail(where, key, f"must be a table ([{key}]), got {_show(table)}")
+    _check_keys(table, allowed, f"{key}.", where)
+    return dict(table)
+
+
+def _as_tuple(table: dict, key: str, prefix: str, what: str, where: str) -> None:
+    """Replace the TOML array ``table[key]`` by a tuple (checked later for length and type)."""
+    if key in table:
+        if not isinstance(table[key], list):
+            raise _fail(
+                where, f"{prefix}{key}", f"must be a list of {what}, got {_show(table[key])}"
+            )
+        table[key] = tuple(table[key])
+
+
 def task_from_dict(spec: dict, source: Path | None = None) -> Task:
     """Build a :class:`Task` from a parsed TOML table, checking every key."""
     where = str(source) if source else "task spec"
     _check_keys(spec, _TOP_KEYS, "", where)
-    rewards_spec = spec.get("rewards", {})
-    if not isinstance(rewards_spec, dict):
-        raise _fail(where, "rewards", "must be a table")
-    _check_keys(rewards_spec, _REWARD_KEYS, "rewards.", where)
-    if "initial" in rewards_spec:
-        if not isinstance(rewards_spec["initial"], list):
-            raise _fail(where, "rewards.initial", "must be a list of 4 numbers")
-        rewards_spec = {**rewards_spec, "initial": tuple(rewards_spec["initial"])}
+    rewards_spec = _table(spec, "rewards", _REWARD_KEYS, where)
+    _as_tuple(rewards_spec, "initial", "rewards.", "4 numbers", where)
     load = None
     if "load" in spec:
-        if not isinstance(spec["load"], dict):
-            raise _fail(where, "load", "must be a table")
-        _check_keys(spec["load"], _LOAD_KEYS, "load.", where)
-        load = LoadSchedule(**spec["load"])
+        load = LoadSchedule(**_table(spec, "load", _LOAD_KEYS, where))
     events = []
     raw_events = spec.get("events", [])
     if not isinstance(raw_events, list):
-        raise _fail(where, "events", "must be an array of tables ([[events]])")
+        raise _fail(
+            where, "events", f"must be an array of tables ([[events]]), got {_show(raw_events)}"
+        )
     for k, event in enumerate(raw_events):
         if not isinstance(event, dict):
-            raise _fail(where, f"events[{k}]", "must be a table")
+            raise _fail(where, f"events[{k}]", f"must be a table, got {_show(event)}")
         _check_keys(event, _EVENT_KEYS, f"events[{k}].", where)
         for required in ("trial", "kind"):
             if required not in event:
                 raise _fail(where, f"events[{k}].{required}", "is required")
-        values = event.get("values")
-        if values is not None and not isinstance(values, list):
-            raise _fail(where, f"events[{k}].values", "must be a list of 4 numbers")
-        events.append(Event(event["trial"], event["kind"], tuple(values) if values else None))
+        event = dict(event)
+        _as_tuple(event, "values", f"events[{k}].", "4 numbers", where)
+        events.append(Event(event["trial"], event["kind"], event.get("values")))
     points = blocks = None
     if "points" in spec:
-        if not isinstance(spec["points"], dict):
-            raise _fail(where, "points", "must be a table")
-        _check_keys(spec["points"], _POINTS_KEYS, "points.", where)
-        table = dict(spec["points"])
-        if "initial" in table:
-            if not isinstance(table["initial"], list):
-                raise _fail(where, "points.initial", "must be a list of 2 integers")
-            table["initial"] = tuple(table["initial"])
+        table = _table(spec, "points", _POINTS_KEYS, where)
+        _as_tuple(table, "initial", "points.", "2 integers", where)
         points = PointsWalk(**table)
     if "blocks" in spec:
-        if not isinstance(spec["blocks"], dict):
-            raise _fail(where, "blocks", "must be a table")
-        _check_keys(spec["blocks"], _BLOCKS_KEYS, "blocks.", where)
-        table = dict(spec["blocks"])
+        table = _table(spec, "blocks", _BLOCKS_KEYS, where)
         if "reward_probs" in table:
             pairs = table["reward_probs"]
             if not isinstance(pairs, list) or not all(isinstance(x, list) for x in pairs):
-                raise _fail(where, "blocks.reward_probs", "must be a list of [p0, p1] pairs")
+                raise _fail(
+                    where,
+                    "blocks.reward_probs",
+                    f"must be a list of [p0, p1] pairs, got {_show(pairs)}",
+                )
             table["reward_probs"] = tuple(tuple(x) for x in pairs)
         blocks = RewardBlocks(**table)
-    name = spec.get("name", source.stem if source else "task")
-    if not isinstance(name, str):
-        raise _fail(where, "name", f"must be a string, got {name!r}")
     return Task(
-        name=name,
+        name=spec.get("name", source.stem if source else "task"),
         n_trials=spec.get("n_trials", 201),
         p_common=spec.get("p_common", 0.7),
         rewards=RewardDrift(**rewards_spec),
@@ -488,7 +574,9 @@ def load_task(path: str | Path) -> Task:
     Raises
     ------
     TaskSpecError
-        On unknown keys, wrong types or out-of-range values, naming key and file.
+        On unknown keys, wrong types or out-of-range values, naming file, key
+        and value; on a file that is a directory, unreadable, not UTF-8, not
+        TOML or empty, naming the file.
     FileNotFoundError
         If the file does not exist and is not a built-in task name.
     """
@@ -502,12 +590,35 @@ def load_task(path: str | Path) -> Task:
             f"no task file '{path}' and no built-in task of that name "
             f"(built-in: {', '.join(builtin_tasks())})"
         )
+    spec = _read_toml(p)
+    if not spec:
+        raise TaskSpecError(
+            f"{p}: the task file is empty (no keys): write the design's keys, such as "
+            "name, n_trials and p_common (see tasks/README.md)"
+        )
+    return task_from_dict(spec, source=p)
+
+
+def _read_toml(p: Path) -> dict:
+    """Parse a TOML file; every way it can fail is one error naming the file."""
+    if p.is_dir():
+        raise TaskSpecError(f"{p}: is a directory, not a task file (give a .toml file)")
     try:
         with p.open("rb") as f:
-            spec = tomllib.load(f)
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"no task file '{p}'") from None
+    except PermissionError:
+        raise TaskSpecError(f"{p}: cannot read the task file: permission denied") from None
+    except OSError as err:
+        raise TaskSpecError(f"{p}: cannot read the task file: {err.strerror or err}") from None
+    except UnicodeDecodeError as err:
+        raise TaskSpecError(
+            f"{p}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start}); "
+            "TOML files must be UTF-8"
+        ) from None
     except tomllib.TOMLDecodeError as err:
         raise TaskSpecError(f"{p}: not valid TOML: {err}") from None
-    return task_from_dict(spec, source=p)
 
 
 def reward_schedules(task: Task, n_schedules: int, rng: np.random.Generator) -> np.ndarray:
