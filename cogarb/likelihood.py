@@ -47,7 +47,7 @@ from pytensor.link.numba.dispatch.basic import (
 
 from cogarb._kernels import loglik as _loglik
 from cogarb.agents import Agent, get_agent, kernel_parameter_order
-from cogarb.data import validate_trials
+from cogarb.data import MISSING_TOKENS, TrialDataError, validate_trials
 from cogarb.simulate import REWARD_PROB_COLUMNS
 
 KINDS = {
@@ -145,24 +145,107 @@ DATA_FIELDS = (
 _DATA_DTYPES = ("int", "int", "int", "int", "float64", "int", "bool", "bool", "int", "bool")
 
 
-def binary_levels(trials: pd.DataFrame, column: str) -> list:
+def binary_levels(trials: pd.DataFrame, column: str, source: str = "trials") -> list:
     """The two levels of a condition column, sorted; the first is the reference.
 
-    Raises ``ValueError`` when the column is missing, has missing values or does not
-    have exactly two levels.
+    Parameters
+    ----------
+    trials : pandas.DataFrame
+        Validated trials (:func:`cogarb.validate_trials`).
+    column : str
+        The condition column (``load``, ``stakes`` or any two-level column).
+    source : str
+        The file the trials came from, named in errors.
+
+    Returns
+    -------
+    list
+        The two levels in sort order (numbers by value, text alphabetically).
+
+    Raises
+    ------
+    ValueError
+        When the column is not in the trials.
+    TrialDataError
+        For a missing value (empty or an NA spelling) on some trial, or a column
+        with one level or more than two, naming the column and the row and value
+        found.
     """
     if column not in trials.columns:
-        raise ValueError(f"condition column '{column}' is not in the trials")
-    values = trials[column]
-    if values.isna().any():
-        row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
-        raise ValueError(f"condition column '{column}' is missing at row {row}")
-    levels = sorted(pd.unique(values).tolist())
-    if len(levels) != 2:
         raise ValueError(
-            f"condition column '{column}' must have exactly two levels, found {levels}"
+            f"condition column '{column}' is not in the trials "
+            f"(columns: {', '.join(map(str, trials.columns))})"
         )
-    return levels
+    values = trials[column]
+    missing = values.isna().to_numpy()
+    if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):
+        text = values.astype(str).str.strip().str.lower()
+        missing = missing | text.isin(MISSING_TOKENS).to_numpy()
+    if missing.any():
+        i = int(np.flatnonzero(missing)[0])
+        raise TrialDataError(
+            source, i + 1, column, _item(values.iloc[i]),
+            "is missing: a condition column needs one of its two levels on every trial",
+        )  # fmt: skip
+    found = [_item(v) for v in pd.unique(values)]
+    if len(found) == 1:
+        raise TrialDataError(
+            source, None, column, None,
+            f"has one level only ({found[0]!r} on all {len(values)} trials): a condition "
+            "effect needs exactly two levels",
+        )  # fmt: skip
+    if len(found) > 2:
+        i = int(np.flatnonzero(~values.isin(found[:2]).to_numpy())[0])
+        shown = ", ".join(map(repr, found[:6])) + (", ..." if len(found) > 6 else "")
+        raise TrialDataError(
+            source, i + 1, column, _item(values.iloc[i]),
+            f"is a third level: the column has {len(found)} levels ({shown}) and a "
+            "condition effect needs exactly two levels",
+        )  # fmt: skip
+    try:
+        return sorted(found)
+    except TypeError:  # mixed types (a number and a text): sort as text
+        return sorted(found, key=str)
+
+
+def _item(value):
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _condition_codes(trials: pd.DataFrame, column: str, levels: list) -> np.ndarray:
+    """0/1 per trial: whether the condition column is at its second level."""
+    return (trials[column] == levels[1]).to_numpy(dtype=bool, na_value=False).astype(np.int8)
+
+
+def _check_load_levels(trials: pd.DataFrame, agent: Agent) -> None:
+    """An agent with one weight per load level (``hybrid_load``) needs trials at both."""
+    if "load" not in trials.columns:
+        raise ValueError(
+            f"agent '{agent.name}' needs a 'load' column in the trials (0/1 or single/dual "
+            "on every trial)"
+        )
+    found = sorted(pd.unique(_load_codes(trials)).tolist())
+    if len(found) < 2:
+        raise TrialDataError(
+            "trials", None, "load", None,
+            f"has one level only ({found[0]} on all {len(trials)} trials): agent "
+            f"'{agent.name}' fits w_noload and w_load, one weight per load level, and needs "
+            "trials at both levels",
+        )  # fmt: skip
+
+
+def _load_codes(trials: pd.DataFrame) -> np.ndarray:
+    """The validated ``load`` column (Int8 0/1, no missing value) as int8."""
+    load = trials["load"]
+    values = load.to_numpy(dtype=float, na_value=np.nan)
+    bad = ~np.isin(values, (0.0, 1.0))
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise TrialDataError(
+            "trials", i + 1, "load", _item(load.iloc[i]),
+            "is not 0 or 1: pass the trials through cogarb.validate_trials first",
+        )  # fmt: skip
+    return values.astype(np.int8)
 
 
 def has_stage2_choice(trials: pd.DataFrame) -> bool:
@@ -241,8 +324,15 @@ def trial_arrays(
     """
     if not validated:
         trials = validate_trials(trials)
+    elif "missed" not in trials.columns:
+        raise ValueError(
+            "trials passed with validated=True have no 'missed' column: pass them through "
+            "cogarb.validate_trials first"
+        )
     agent = None if agent is None else get_agent(agent)
     one_choice = _check_supported_task(trials, agent)
+    if agent is not None and condition is None and "w_load" in agent.parameter_names:
+        _check_load_levels(trials, agent)
     if one_choice:
         if not 0.0 < p_common <= 1.0:
             raise ValueError(f"p_common must lie in (0, 1], got {p_common!r}")
@@ -270,10 +360,9 @@ def trial_arrays(
         return trials[column].fillna(0).to_numpy(np.int8)
 
     if condition is not None:
-        levels = binary_levels(trials, condition)
-        level = (trials[condition] == levels[1]).to_numpy(np.int8)
+        level = _condition_codes(trials, condition, binary_levels(trials, condition))
     elif "load" in trials.columns:
-        level = trials["load"].fillna(0).to_numpy().astype(np.int8)
+        level = _load_codes(trials)
     else:
         level = np.zeros(len(trials), np.int8)
     if "event" in trials.columns:

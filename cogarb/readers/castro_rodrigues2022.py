@@ -85,12 +85,13 @@ empty.
 from __future__ import annotations
 
 import re
+from fnmatch import fnmatchcase
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from cogarb.data import MISSING_TOKENS, TrialDataError
+from cogarb.data import MISSING_TOKENS, TrialDataError, read_text, reading
 
 FORMAT = "castro_rodrigues2022"
 
@@ -212,8 +213,13 @@ def read(path: Path) -> pd.DataFrame:
         For a folder without log files.
     """
     path = Path(path)
+    with reading(path):
+        return _read(path)
+
+
+def _read(path: Path) -> pd.DataFrame:
     if path.is_dir():
-        files = sorted({f for g in LOG_GLOBS for f in path.glob(g) if f.is_file()})
+        files = log_files(path)
         if not files:
             raise FileNotFoundError(f"{path}: no <subject>_session<k>_log files")
         return logs_to_tidy(files, strict_group=False)
@@ -225,6 +231,28 @@ def read(path: Path) -> pd.DataFrame:
     raw["source_file"] = str(path)
     raw["source_line"] = np.arange(2, len(raw) + 2)
     return castro_rodrigues_to_tidy(raw, source=str(path))
+
+
+def log_files(folder: Path) -> list[Path]:
+    """The log files in ``folder`` and in its subfolders (one level down), sorted.
+
+    The files ``LOG_GLOBS`` match, but a folder that cannot be listed raises
+    instead of being skipped (``Path.glob`` skips it silently, which would drop
+    its participants).
+
+    Raises
+    ------
+    PermissionError
+        For a folder that cannot be listed (named in the error).
+    """
+    pattern = LOG_GLOBS[0]
+    found = []
+    for entry in Path(folder).iterdir():
+        if entry.is_dir():
+            found += [f for f in entry.iterdir() if fnmatchcase(f.name, pattern) and f.is_file()]
+        elif fnmatchcase(entry.name, pattern) and entry.is_file():
+            found.append(entry)
+    return sorted(found)
 
 
 def read_log(path: Path) -> pd.DataFrame:
@@ -252,7 +280,9 @@ def read_log(path: Path) -> pd.DataFrame:
     name = LOG_NAME.match(path.name)
     if name is None:
         raise TrialDataError(str(path), None, None, None, "is not named <subject>_session<k>_log")
-    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    lines = read_text(path).splitlines()  # UTF-8, else an error naming line and byte
+    if not any(line.strip() for line in lines):  # a header-only log is a session without trials
+        raise TrialDataError(str(path), None, None, None, "is empty (no text)")
     rows: list[dict] = []
     trial: dict | None = None
 

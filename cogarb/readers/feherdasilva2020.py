@@ -118,7 +118,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cogarb.data import MISSING_TOKENS, TrialDataError, read_header, read_table
+from cogarb.data import MISSING_TOKENS, TrialDataError, read_header, read_table, reading
 
 FORMAT = "feherdasilva2020"
 
@@ -215,6 +215,11 @@ def read(path: Path) -> pd.DataFrame:
         the two experiments.
     """
     path = Path(path)
+    with reading(path):
+        return _read(path)
+
+
+def _read(path: Path) -> pd.DataFrame:
     if path.is_dir():
         files = _candidates(path)
         if not files:

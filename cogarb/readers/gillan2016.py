@@ -89,7 +89,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cogarb.data import TrialDataError
+from cogarb.data import TrialDataError, read_header, read_text, reading
 
 FORMAT = "gillan2016"
 
@@ -177,6 +177,11 @@ def read(path: Path) -> pd.DataFrame:
         or inconsistent (naming file, line, raw column and value).
     """
     path = Path(path)
+    with reading(path):
+        return _read(path)
+
+
+def _read(path: Path) -> pd.DataFrame:
     files = _task_files(path) if path.is_dir() else [path]
     if not files:
         raise TrialDataError(str(path), None, None, None, "contains no .csv task files")
@@ -210,9 +215,10 @@ def _read_file(file: Path, rows: list[list[str]], lines: list[int]) -> tuple[flo
     """Append the file's trial rows and their line numbers; return (age, gender)."""
     age, gender = np.nan, None
     started = False
-    with open(file, newline="", encoding="utf-8", errors="replace") as handle:
-        text = handle.read().splitlines()
-    if not text or text[0].split(",")[0].strip() != PREAMBLE_START:
+    text = read_text(file).splitlines()  # UTF-8, else an error naming line and byte
+    if not any(line.strip() for line in text):
+        raise TrialDataError(str(file), None, None, None, "is empty (no text)")
+    if text[0].split(",")[0].strip() != PREAMBLE_START:
         raise TrialDataError(
             f"{file}, line 1", None, None, None,
             f"is not a Gillan et al. (2016) task file (it does not start with {PREAMBLE_START})",
@@ -381,17 +387,22 @@ def _self_report_path(path: Path) -> Path | None:
 
 def _merge_self_report(people: pd.DataFrame, path: Path) -> pd.DataFrame:
     """Add the questionnaire covariates and ``in_paper`` to one row per participant."""
-    try:
-        header = pd.read_csv(path, nrows=0).columns
-        ids = [c for c in ID_COLUMNS if c in header]
-        if not ids:
-            raise TrialDataError(
-                str(path), None, None, None,
-                f"has no participant column ({' or '.join(ID_COLUMNS)})",
-            )  # fmt: skip
-        report = pd.read_csv(path, dtype={ids[0]: str})
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise TrialDataError(str(path), None, None, None, f"cannot be parsed: {err}") from None
+    header = read_header(path)  # as written: pandas would rename a repeated column
+    repeated = [c for c in header if c.strip() and header.count(c) > 1]
+    if repeated:
+        raise TrialDataError(
+            str(path), None, repeated[0], None,
+            f"appears {header.count(repeated[0])} times in the header: each column needs its "
+            "own name",
+        )  # fmt: skip
+    ids = [c for c in ID_COLUMNS if c in header]
+    if not ids:
+        raise TrialDataError(
+            str(path), None, None, None,
+            f"has no participant column ({' or '.join(ID_COLUMNS)})",
+        )  # fmt: skip
+    with reading(path):
+        report = pd.read_csv(path, dtype={ids[0]: str}, encoding="utf-8")
     report = report.drop(columns=[c for c in report.columns if c.startswith("Unnamed")])
     report = report.rename(columns={ids[0]: "participant", **FACTORS})
     report["participant"] = report["participant"].str.strip()
