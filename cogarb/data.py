@@ -695,6 +695,10 @@ def _file_error(path: Path, err: Exception) -> Exception | None:
     def fail(problem: str) -> TrialDataError:
         return TrialDataError(name, None, None, None, problem)
 
+    if isinstance(err, gzip.BadGzipFile | EOFError | zlib.error):
+        return fail(f"is not a readable gzip file (corrupt or truncated: {_one_line(err)})")
+    if isinstance(err, OSError) and err.errno is None:
+        return None  # raised by our code with its own message (not by the system)
     if isinstance(err, FileNotFoundError):
         return FileNotFoundError(f"{name}: no such file or folder")
     if isinstance(err, PermissionError):
@@ -703,8 +707,6 @@ def _file_error(path: Path, err: Exception) -> Exception | None:
         return fail("is a folder, not a file")
     if isinstance(err, NotADirectoryError):
         return fail("is not a folder (a file is in the way)")
-    if isinstance(err, gzip.BadGzipFile | EOFError | zlib.error):
-        return fail(f"is not a readable gzip file (corrupt or truncated: {_one_line(err)})")
     if isinstance(err, UnicodeDecodeError):
         return _not_utf8(path)
     if isinstance(err, pd.errors.EmptyDataError):
@@ -712,7 +714,8 @@ def _file_error(path: Path, err: Exception) -> Exception | None:
     if isinstance(err, pd.errors.ParserError | csv.Error):
         return fail(f"cannot be parsed: {_one_line(err)}")
     if _is_arrow_error(err):
-        return fail(f"is not a readable parquet file (corrupt or truncated: {_one_line(err)})")
+        return fail(f"is not a readable parquet file (corrupt, truncated or not parquet: "
+                    f"{_one_line(err)})")  # fmt: skip
     if isinstance(err, OSError):
         return fail(f"cannot be read: {err.strerror or _one_line(err)}")
     return None

@@ -631,3 +631,38 @@ def test_trial_arrays_on_unvalidated_trials_says_so(base):
 def test_condition_column_not_in_the_trials(base):
     with pytest.raises(ValueError, match="condition column 'dose' is not in the trials"):
         binary_levels(cogarb.validate_trials(base), "dose")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "problem"),
+    [
+        ("hbayesdm", "is a folder, not a file"),
+        ("kool", "is a folder, not a file"),
+        ("gillan2016", "contains no .csv task files"),
+        ("feherdasilva2020", "no magic-carpet (<id>_game.csv) or spaceship (<id>.csv) files"),
+        ("castro_rodrigues2022", "no <subject>_session<k>_log files"),
+    ],
+)
+def test_reader_on_an_empty_folder_keeps_its_own_message(tmp_path, fmt, problem):
+    folder = tmp_path / "empty"
+    folder.mkdir()
+    with pytest.raises((TrialDataError, ValueError, FileNotFoundError)) as err:
+        cogarb.read_trials(folder, format=fmt)
+    assert str(err.value) == f"{folder}: {problem}"
+
+
+@pytest.mark.parametrize("fmt", READERS)
+def test_reader_on_a_tidy_file_names_it(tmp_path, base, fmt):
+    path = _write(tmp_path, base, "03187_game.csv")  # a name every file reader accepts
+    with pytest.raises(TrialDataError) as err:
+        cogarb.read_trials(path, format=fmt)
+    assert str(err.value).startswith(str(path)), err.value
+
+
+def test_trial_arrays_refuses_load_that_skipped_validation(base):
+    # validated=True trusts the caller; load outside 0/1 must still not be recoded
+    trials = cogarb.validate_trials(base)
+    trials["load"] = trials["load"].astype(float)
+    trials.loc[ROW, "load"] = np.nan
+    with pytest.raises(TrialDataError, match=f"row {ROW + 1}, column 'load'.*is not 0 or 1"):
+        trial_arrays(trials, validated=True)
