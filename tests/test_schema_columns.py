@@ -666,3 +666,31 @@ def test_trial_arrays_refuses_load_that_skipped_validation(base):
     trials.loc[ROW, "load"] = np.nan
     with pytest.raises(TrialDataError, match=f"row {ROW + 1}, column 'load'.*is not 0 or 1"):
         trial_arrays(trials, validated=True)
+
+
+def _gillan_study(tmp_path: Path, report: str) -> Path:
+    """One Gillan et al. (2016) task file (Study 1 layout) and its questionnaire file."""
+    folder = tmp_path / "twostep_data_study1_individual_csv"
+    folder.mkdir()
+    trial = "1,0.1,0.2,0.3,0.4,left,1,500,true,right,2,2,700,1,1"  # 15 fields
+    (folder / "10555972.csv").write_text(f"AgeDropdown,34\nGenderDropdown,Female\n{trial}\n")
+    (tmp_path / "self_report_study1.csv").write_text(report)
+    return folder
+
+
+@pytest.mark.parametrize(
+    ("report", "match"),
+    [
+        ('"","subj.x","age","gender"\n"1","10555972","abc",-1\n',
+         r"row 1, column 'age': value 'abc' disagrees with the task file's AgeDropdown 34"),
+        ('"","subj.x","age","gender"\n"1","10555972",34,"f"\n',
+         r"row 1, column 'gender': value 'f' disagrees with the task file's GenderDropdown"),
+        ('"","subj.x","iq","iq"\n"1","10555972",90,91\n',
+         r"column 'iq': appears 2 times in the header"),
+    ],
+)  # fmt: skip
+def test_gillan_questionnaire_problems_name_file_row_column(tmp_path, report, match):
+    folder = _gillan_study(tmp_path, report)
+    with pytest.raises(TrialDataError, match=match) as err:
+        cogarb.read_trials(folder, format="gillan2016")
+    assert str(err.value).startswith(str(tmp_path / "self_report_study1.csv")), err.value

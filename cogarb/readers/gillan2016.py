@@ -416,7 +416,8 @@ def _merge_self_report(people: pd.DataFrame, path: Path) -> pd.DataFrame:
     here = report["participant"].isin(raw.index).to_numpy()
     if "age" in report.columns:
         age = raw["age"].reindex(report["participant"]).to_numpy(float)
-        bad = here & (report["age"].to_numpy(float) != age)
+        given = pd.to_numeric(report["age"], errors="coerce").to_numpy(float)  # text: NaN
+        bad = here & (given != age)
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise TrialDataError(
@@ -425,7 +426,8 @@ def _merge_self_report(people: pd.DataFrame, path: Path) -> pd.DataFrame:
             )  # fmt: skip
     if "gender" in report.columns:
         coded = raw["gender"].map(SELF_REPORT_GENDER).reindex(report["participant"]).to_numpy()
-        bad = here & (report["gender"].to_numpy(float) != coded.astype(float))
+        given = pd.to_numeric(report["gender"], errors="coerce").to_numpy(float)
+        bad = here & (given != coded.astype(float))
         if bad.any():
             i = int(np.flatnonzero(bad)[0])
             raise TrialDataError(
