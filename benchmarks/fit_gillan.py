@@ -74,7 +74,7 @@ def main(argv=None) -> dict:
     attrs = idata.posterior.attrs
     figures = sampling_figures(idata, attrs["compile_seconds"], attrs["sampling_seconds"])
     if args.save is not None:
-        from cogarb.cli import write_fit
+        from cogarb.runs import write_fit
 
         write_fit(idata, args.save)
         _mark_done_if_same_as_fit_toml(args, sampler, attrs)
@@ -116,7 +116,7 @@ def _mark_done_if_same_as_fit_toml(args, sampler: dict, attrs) -> None:
     hour of sampling. Any difference (a subset, other sampler settings, another
     folder) leaves no marker, and `cogarb fit` refits.
     """
-    from cogarb.cli import write_done_marker
+    from cogarb.runs import write_done_marker
     from cogarb.fitspec import load_fit_spec
 
     spec = load_fit_spec(REPO / "fits" / "gillan2016_study2" / "fit.toml")

@@ -1,28 +1,37 @@
 """Command-line interface: ``cogarb <command>``; one subcommand, one API call.
 
-Errors in user input (bad trial files, task files or parameters) print one line
-``cogarb: error: ...`` and exit with code 2.
+Errors in user input (bad trial files, task files, parameters or options, output
+folders that cannot be written) print one line ``cogarb: error: ...`` and exit
+with code 2. An interrupt (Ctrl-C) or SIGTERM prints one line and exits with 130
+or 143; whatever it stopped is never left looking finished (see
+:mod:`cogarb.runs`).
+
+Heavy modules (numba, pandas, PyMC) are imported only by the commands that need
+them: ``cogarb --version`` answers at once.
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
+import signal
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
 
-import cogarb
-import cogarb.data
-from cogarb._atomic import atomic_path
-from cogarb.data import TrialDataError
-from cogarb.fitspec import SAMPLER_DEFAULTS, FitSpecError
-from cogarb.readers import READERS
-from cogarb.tasks import TaskSpecError
+from cogarb._version import __version__
 
-USER_ERRORS = (TrialDataError, TaskSpecError, FitSpecError, FileNotFoundError, ValueError, KeyError)
+MAX_SEED = 2**63 - 1  # nutpie and numpy take seeds up to 2**64; keep well inside int64
+
+
+def _user_errors() -> tuple[type[BaseException], ...]:
+    from cogarb.data import TrialDataError
+    from cogarb.fitspec import FitSpecError
+    from cogarb.tasks import TaskSpecError
+
+    return (TrialDataError, TaskSpecError, FitSpecError, ValueError, KeyError, OSError)
 
 
 class CliError(Exception):
@@ -39,13 +48,46 @@ def _parse_param(text: str) -> tuple[str, float]:
         raise argparse.ArgumentTypeError(f"value of {name!r} is not a number: {value!r}") from None
 
 
+def _integer(low: int, what: str):
+    """An argparse type: an integer >= ``low`` (and at most MAX_SEED)."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+        if not low <= value <= MAX_SEED:
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+
+    parse.__name__ = what  # argparse names the type in some messages
+    return parse
+
+
+_seed = _integer(0, "a seed: an integer from 0 to 2**63 - 1")
+_positive = _integer(1, "a positive integer")
+_count = _integer(0, "an integer >= 0")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors in the one-line form of every other error."""
+
+    def error(self, message: str):
+        self.exit(2, f"cogarb: error: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    from cogarb.agents import AGENTS
+    from cogarb.readers import READERS
+
+    parser = _Parser(
         prog="cogarb",
         description="Simulate, analyse and fit amortized vs direct control in the two-step task.",
     )
-    parser.add_argument("--version", action="version", version=f"cogarb {cogarb.__version__}")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser.add_argument("--version", action="version", version=f"cogarb {__version__}")
+    sub = parser.add_subparsers(
+        dest="command", required=True, metavar="COMMAND", parser_class=_Parser
+    )
 
     sim = sub.add_parser(
         "simulate",
@@ -56,11 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--agent",
         default="hybrid",
-        choices=sorted(cogarb.AGENTS),
+        choices=sorted(AGENTS),
         help="agent to simulate (default: hybrid)",
     )
-    sim.add_argument("--participants", type=int, default=100, help="cohort size (default: 100)")
-    sim.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    sim.add_argument(
+        "--participants", type=_positive, default=100, help="cohort size (default: 100)"
+    )
+    sim.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
     sim.add_argument(
         "--param",
         type=_parse_param,
@@ -126,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     fit.add_argument(
         "--ppc",
-        type=int,
+        type=_count,
         default=0,
         metavar="N",
         help="add N posterior-predictive data sets simulated on the observed schedule",
@@ -140,7 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
         "coverage per parameter) and DIR/posterior.nc.",
     )
     recover.add_argument("--task", default="daw2011", help="task name or TOML (default: daw2011)")
-    recover.add_argument("--participants", type=int, default=100, help="cohort size (default 100)")
+    recover.add_argument(
+        "--participants", type=_positive, default=100, help="cohort size (default 100)"
+    )
     _add_fit_arguments(recover)
 
     demo = sub.add_parser(
@@ -152,8 +198,8 @@ def build_parser() -> argparse.ArgumentParser:
         "novelty, parameter recovery, model comparison and real-data fits.",
     )
     demo.add_argument("--out", default="demo-output", help="output folder (default: demo-output)")
-    demo.add_argument("--participants", type=int, default=200, help="cohort size per agent")
-    demo.add_argument("--seed", type=int, default=1)
+    demo.add_argument("--participants", type=_positive, default=200, help="cohort size per agent")
+    demo.add_argument("--seed", type=_seed, default=1)
     demo.add_argument("--fits", default="fits", help="the fits/ folder (default: ./fits)")
     demo.add_argument(
         "--no-figures", action="store_true", help="only simulate; skip the paper's figures"
@@ -179,19 +225,25 @@ def build_parser() -> argparse.ArgumentParser:
         help="paper template (default: paper/paper_template.md beside the fits folder)",
     )  # fmt: skip
     figures.add_argument("--paper", default=None, help="where to write the paper (DIR/paper.md)")
-    figures.add_argument("--seed", type=int, default=1)
+    figures.add_argument("--seed", type=_seed, default=1)
     return parser
 
 
 def _add_fit_arguments(parser: argparse.ArgumentParser) -> None:
+    from cogarb.agents import AGENTS
+
     parser.add_argument(
-        "--agent", choices=sorted(cogarb.AGENTS), help="agent (default: hybrid)"
+        "--agent", choices=sorted(AGENTS), help="agent (default: hybrid)"
     )  # no argparse default: a fit.toml run can tell that --agent was given
-    parser.add_argument("--draws", type=int, help="draws per chain (default 1000)")
-    parser.add_argument("--tune", type=int, help="tuning steps per chain (default 1000)")
-    parser.add_argument("--chains", type=int, help="chains (default 4)")
-    parser.add_argument("--seed", type=int, help="random seed (default 0)")
-    parser.add_argument("--out", help="output folder (required unless TRIALS is a fit.toml)")
+    parser.add_argument("--draws", type=_positive, help="draws per chain (default 1000)")
+    parser.add_argument("--tune", type=_positive, help="tuning steps per chain (default 1000)")
+    parser.add_argument("--chains", type=_positive, help="chains (default 4)")
+    parser.add_argument("--seed", type=_seed, help="random seed (default 0)")
+    parser.add_argument(
+        "--out",
+        help="output folder (required unless TRIALS is a fit.toml; with a fit.toml: "
+        "instead of out/ beside it)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -207,10 +259,14 @@ def _pairs(texts: Sequence[str], what: str) -> list[tuple[str, str]]:
 
 def _sampler_overrides(args) -> dict:
     """The sampler settings given on the command line (the others keep their defaults)."""
+    from cogarb.fitspec import SAMPLER_DEFAULTS
+
     return {k: getattr(args, k) for k in SAMPLER_DEFAULTS if getattr(args, k) is not None}
 
 
 def _sampler_args(args) -> dict:
+    from cogarb.fitspec import SAMPLER_DEFAULTS
+
     return {**SAMPLER_DEFAULTS, **_sampler_overrides(args)}
 
 
@@ -220,29 +276,80 @@ def _out(args) -> Path:
     return Path(args.out)
 
 
+class Terminated(BaseException):
+    """SIGTERM arrived: unwind like an interrupt (temporary files are removed)."""
+
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, the shells' convention
+EXIT_TERMINATED = 128 + signal.SIGTERM
+INTERRUPTED = (
+    "nothing unfinished was kept: a fit folder without done.json holds no finished fit, "
+    "and a rerun redoes it"
+)
+
+
+def _raise_terminated(signum, frame):
+    raise Terminated
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv in (["--version"], ["-V"]):  # before importing anything heavy
+        print(f"cogarb {__version__}")
+        return 0
+    on_main_thread = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, _raise_terminated) if on_main_thread else None
+    try:
+        return _run(argv)
+    except KeyboardInterrupt:
+        print(f"cogarb: interrupted; {INTERRUPTED}", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except Terminated:
+        print(f"cogarb: terminated (SIGTERM); {INTERRUPTED}", file=sys.stderr)
+        return EXIT_TERMINATED
+    except BrokenPipeError:
+        # the reader of our output went away (`cogarb stay F | head`): say so once, on
+        # stderr, and keep Python from failing again when it flushes stdout at exit
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        print("cogarb: error: output closed early (broken pipe)", file=sys.stderr)
+        return 2
+    finally:
+        if on_main_thread:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
-    except (CliError, *USER_ERRORS) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        print(f"cogarb: error: {message}", file=sys.stderr)
+    except (CliError, *_user_errors()) as err:
+        print(f"cogarb: error: {_one_line(err)}", file=sys.stderr)
         return 2
 
 
-def _atomic_write_text(path: Path, text: str) -> None:
-    with atomic_path(path) as tmp:
-        Path(tmp).write_text(text)
+def _one_line(err: BaseException) -> str:
+    """The error's message on one line, naming the file for operating-system errors."""
+    if isinstance(err, KeyError) and err.args:
+        message = f"no such key or column: {err.args[0]!r}"
+    elif isinstance(err, OSError) and err.strerror:
+        message = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+    else:
+        message = str(err)
+    return " ".join(message.split())
 
 
 def _save_figure(fig, path: Path) -> None:
+    from cogarb._atomic import atomic_path
+
     for suffix in (".png", ".pdf"):
         with atomic_path(path.with_suffix(suffix)) as tmp:
             fig.savefig(tmp, dpi=150)
 
 
 def cmd_simulate(args) -> int:
+    import cogarb
+
     params = dict(args.param)
     start = time.perf_counter()
     trials = cogarb.simulate(
@@ -262,6 +369,8 @@ def cmd_simulate(args) -> int:
 
 
 def cmd_stay(args) -> int:
+    import cogarb
+
     trials = cogarb.read_trials(args.trials)
     n_missed = int(trials["missed"].sum())
     print(
@@ -275,41 +384,10 @@ def cmd_stay(args) -> int:
     return 0
 
 
-def write_fit(idata, out: Path, extra_tables: dict | None = None) -> None:
-    """Write a fit as ``cogarb fit`` does: posterior.nc, summary.csv, diagnostics.json.
-
-    Every file is written atomically; ``extra_tables`` maps file names to DataFrames.
-    """
-    import json
-
-    from cogarb.fitting import diagnostics, summary
-
-    out.mkdir(parents=True, exist_ok=True)
-    with atomic_path(out / "posterior.nc") as tmp:
-        idata.to_netcdf(str(tmp))
-    _atomic_write_text(out / "summary.csv", summary(idata).to_csv())
-    _atomic_write_text(out / "diagnostics.json", json.dumps(diagnostics(idata), indent=2) + "\n")
-    for name, table in (extra_tables or {}).items():
-        _atomic_write_text(out / name, table.to_csv(index=name != "recovery.csv"))
-
-
-def _report(idata, seconds: float, out: Path) -> None:
-    import pandas as pd
-
-    from cogarb.fitting import diagnostics, summary
-
-    with pd.option_context("display.width", 120, "display.max_columns", 12):
-        print(summary(idata)[["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "r_hat"]].round(3))
-    found = diagnostics(idata)
-    print(
-        f"max R-hat {found['max_rhat']:.3f} ({found['max_rhat_variable']}), min bulk ESS "
-        f"{found['min_ess_bulk']:.0f} ({found['min_ess_bulk_variable']}), "
-        f"{found['divergences']} divergences, {found['tree_depth_hits']} draws at the depth "
-        f"limit; {seconds:.0f} s -> {out}/"
-    )
-
-
 def cmd_fit(args) -> int:
+    import cogarb
+    from cogarb.runs import fit_report, output_folder, posterior_bytes, write_done_marker, write_fit
+
     if str(args.trials).endswith(".toml"):
         return _fit_spec(args)
     out = _out(args)
@@ -324,39 +402,35 @@ def cmd_fit(args) -> int:
         options["covariates"] = covariates
     if args.centred:
         options["centred"] = True
-    print(
-        f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} trials "
-        f"({int(trials['missed'].sum())} missed, excluded from the likelihood); "
-        f"fitting '{args.agent or 'hybrid'}'"
-    )
-    start = time.perf_counter()
-    idata = cogarb.fit(
-        trials, args.agent or "hybrid", **_sampler_args(args),
-        posterior_predictive=args.ppc or False,
-        progress=not args.quiet, **options,
+    agent = args.agent or "hybrid"
+    sampler = _sampler_args(args)
+    needed = posterior_bytes(
+        sampler["chains"] * sampler["draws"], int((~trials["missed"]).sum()),
+        trials["participant"].nunique(), len(cogarb.get_agent(agent).parameter_names),
+        ppc_draws=args.ppc,
     )  # fmt: skip
-    write_fit(idata, out)
-    _report(idata, time.perf_counter() - start, out)
+    with output_folder(out, needed):  # before compiling: a fit is never lost to its folder
+        print(
+            f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} "
+            f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood); "
+            f"fitting '{agent}'"
+        )
+        start = time.perf_counter()
+        idata = cogarb.fit(
+            trials, agent, **sampler, posterior_predictive=args.ppc or False,
+            progress=not args.quiet, **options,
+        )  # fmt: skip
+        write_fit(idata, out)
+        seconds = time.perf_counter() - start
+        write_done_marker(out, None, seconds, agent, trials=str(args.trials))
+    print(fit_report(idata, seconds, out))
     return 0
-
-
-def _spec_trials(spec):
-    from cogarb.fitspec import read_spec_trials
-
-    trials, n_outside = read_spec_trials(spec)
-    print(
-        f"{spec.data.name}: {trials['participant'].nunique()} participants, {len(trials)} "
-        f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood)"
-        + (f"; {n_outside} rows outside '{spec.include}' not fitted" if spec.include else "")
-    )
-    return trials
 
 
 def _fit_spec(args) -> int:
     """Run every fit of a fit.toml whose output is missing or out of date."""
-    import json
-
     from cogarb.fitspec import load_fit_spec
+    from cogarb.runs import run_fit_spec
 
     spec = load_fit_spec(args.trials)
     ignored = [
@@ -368,110 +442,43 @@ def _fit_spec(args) -> int:
             ("--ppc", args.ppc),
             ("--agent", args.agent),
             ("--format", args.format),
-            ("--out", args.out),
         )
         if given
     ]
     if ignored:
         raise CliError(
             f"{ignored[0]} applies to a trials file, not to a fit.toml: {spec.source} names "
-            "its fits' agents, options, data format and output folder (out/ beside it)"
+            "its fits' agents, options and data format"
         )
     names = [job.name for job in spec.fits]
     unknown = [name for name in args.only if name not in names]
     if unknown:
         raise CliError(f"--only {unknown[0]}: {spec.source} has fits {', '.join(names)}")
-    overrides = _sampler_overrides(args)
-    trials = None
-    done = set()
-    for job in spec.fits:
-        if overrides:
-            job = dataclasses.replace(job, sampler={**job.sampler, **overrides})
-        out = spec.out / job.name
-        marker = out / "done.json"
-        fingerprint = spec.fingerprint(job)
-        if marker.is_file() and json.loads(marker.read_text()).get("fingerprint") == fingerprint:
-            print(f"{job.name}: up to date in {out}/ (skipped)")
-            done.add(job.name)
-            continue
-        if args.only and job.name not in args.only:
-            continue
-        marker.unlink(missing_ok=True)  # a stale or interrupted fit is redone from scratch
-        if trials is None:
-            trials = _spec_trials(spec)
-        print(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
-        start = time.perf_counter()
-        idata = cogarb.fit(
-            trials, job.agent, **job.sampler_arguments(), p_common=spec.p_common,
-            reward_scale=spec.reward_scale, log_likelihood=_needs_log_likelihood(spec, job),
-            progress=not args.quiet, **job.model_options(),
-        )  # fmt: skip
-        write_fit(idata, out)
-        seconds = time.perf_counter() - start
-        _report(idata, seconds, out)
-        write_done_marker(out, fingerprint, seconds, job.name)  # last: marks completion
-        done.add(job.name)
-    waiting = [name for name in spec.compare if name not in done]
-    if spec.compare and waiting:
-        print(f"comparison waits for the fits {', '.join(waiting)}")
-    elif spec.compare:
-        _compare_spec(spec)
+    run_fit_spec(
+        spec, args.only, _sampler_overrides(args), progress=not args.quiet,
+        out=Path(args.out) if args.out else None,
+    )  # fmt: skip
     return 0
 
 
-def write_done_marker(out: Path, fingerprint: str, seconds: float, job: str) -> None:
-    """Write ``out/done.json``: the fit in ``out`` is finished and matches ``fingerprint``."""
-    import json
-
-    record = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job}
-    _atomic_write_text(out / "done.json", json.dumps(record, indent=2) + "\n")
-
-
-def _needs_log_likelihood(spec, job) -> bool:
-    """Trial-level log-likelihoods only for fits that are compared (or when none is named).
-
-    They take chains × draws × trials floats: 4.5 GB for Gillan Study 2, which is
-    not worth writing for a fit that answers a covariate question.
-    """
-    return not spec.compare or job.name in spec.compare
-
-
-def _compare_spec(spec) -> None:
-    """LOO of each compared fit, one at a time, then their table in ``out/compare.csv``.
-
-    A fit's trial log-likelihood is loaded only while its own LOO is computed (2.7 GB
-    for one fit of Gillan Study 2), so the comparison needs memory for one fit, not all.
-    """
-    import gc
-
-    import arviz as az
-
-    loos = {}
-    for name in spec.compare:
-        print(f"{name}: PSIS-LOO")
-        idata = az.from_netcdf(spec.out / name / "posterior.nc")  # lazy: read on use
-        loos[name] = cogarb.loo(idata)
-        del idata
-        gc.collect()
-    table = cogarb.compare(loos)
-    _atomic_write_text(spec.out / "compare.csv", table.to_csv())
-    print(table)
-
-
 def cmd_recover(args) -> int:
-    out = _out(args)
-    start = time.perf_counter()
-    result = cogarb.recover(
-        args.agent or "hybrid", args.task, args.participants, **_sampler_args(args),
-        progress=not args.quiet,
-    )  # fmt: skip
-    write_fit(
-        result.idata,
-        out,
-        {"recovery.csv": result.participants, "recovery_summary.csv": result.summary},
-    )
     import pandas as pd
 
+    import cogarb
+    from cogarb.runs import DONE, FIT_FILES, output_folder, write_done_marker, write_fit
+
+    out = _out(args)
+    start = time.perf_counter()
+    tables = ("recovery.csv", "recovery_summary.csv")
+    with output_folder(out, retire=(*FIT_FILES, *tables, DONE)):
+        result = cogarb.recover(
+            args.agent or "hybrid", args.task, args.participants, **_sampler_args(args),
+            progress=not args.quiet,
+        )  # fmt: skip
+        write_fit(
+            result.idata, out, dict(zip(tables, (result.participants, result.summary), strict=True))
+        )
+        write_done_marker(out, None, time.perf_counter() - start, "recover")
     with pd.option_context("display.width", 120, "display.max_columns", 12):
         print(result.summary.round(3))
     print(f"{time.perf_counter() - start:.0f} s -> {out}/")
@@ -481,8 +488,13 @@ def cmd_recover(args) -> int:
 def cmd_demo(args) -> int:
     import pandas as pd
 
+    import cogarb
+    from cogarb.runs import output_folder
+    from cogarb.runs import write_text as _atomic_write_text
+
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
+    with output_folder(out, retire=()):
+        pass
     task = cogarb.load_task("daw2011")
     labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)",
               "arbitrator": "arbitrator (defaults)"}  # fmt: skip
@@ -528,11 +540,14 @@ def make_paper_figures(
     import json
 
     from cogarb.paper import FIGURES, NEEDS_FITS, make_figures, render_paper
+    from cogarb.runs import output_folder
+    from cogarb.runs import write_text as _atomic_write_text
 
     unknown = [k for k in only if k not in FIGURES]
     if unknown:
         raise CliError(f"--only {unknown[0]}: the figures are {', '.join(FIGURES)}")
-    out.mkdir(parents=True, exist_ok=True)
+    with output_folder(out, retire=()):
+        pass
     keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
     numbers_path = out / "numbers.json"
     numbers = {}

@@ -56,7 +56,12 @@ SAMPLER_OPTIONS = {**SAMPLER_SWITCHES, **SAMPLER_LIMITS}
 # nutpie's default depth is 10 (1,023 gradients a draw); deeper trees only help posteriors
 # no two-hour fit should be run on, so larger values are treated as typos.
 MAX_TREE_DEPTH = 12
-_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# A fit's name is its output folder: one safe path component ("." and ".." are not,
+# nor are names starting with a dot), and not "previous", where runs.py moves the
+# outputs of an earlier run.
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+RESERVED_NAMES = frozenset({"previous"})
+MAX_SEED = 2**63 - 1
 
 
 class FitSpecError(ValueError):
@@ -194,7 +199,14 @@ def _check_keys(table: dict, allowed: set[str], source: Path, prefix: str) -> No
             raise _fail(source, f"{prefix}{key}", f"is not known (expected one of: {known})")
 
 
+def _table(value, source: Path, key: str, what: str) -> dict:
+    if not isinstance(value, dict):
+        raise _fail(source, key, f"must be a table ({what}), got {value!r}")
+    return value
+
+
 def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
+    table = _table(table, source, prefix.rstrip("."), "draws = ..., tune = ...")
     _check_keys(table, set(SAMPLER_DEFAULTS) | set(SAMPLER_OPTIONS), source, prefix)
     out = dict(base)
     for key, value in table.items():
@@ -210,13 +222,17 @@ def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
                 source, f"{prefix}{key}", f"must be between 1 and {MAX_TREE_DEPTH}, got {value!r}"
             )
         if value < (0 if key == "seed" else 1):
-            raise _fail(source, f"{prefix}{key}", f"must be positive, got {value!r}")
+            least = "0 or more" if key == "seed" else "positive"
+            raise _fail(source, f"{prefix}{key}", f"must be {least}, got {value!r}")
+        if value > MAX_SEED:
+            raise _fail(source, f"{prefix}{key}", f"must be at most {MAX_SEED}, got {value!r}")
         out[key] = value
     return out
 
 
 def _job(table: dict, index: int, sampler: dict, source: Path) -> FitJob:
     prefix = f"fit[{index}]."
+    table = _table(table, source, f"fit[{index}]", 'name = "...", agent = "..."')
     _check_keys(
         table, {"name", "agent", "conditions", "covariates", "centred", "sampler"}, source, prefix
     )
@@ -224,9 +240,12 @@ def _job(table: dict, index: int, sampler: dict, source: Path) -> FitJob:
     if agent not in AGENTS:
         raise _fail(source, prefix + "agent", f"must be one of {', '.join(AGENTS)}, got {agent!r}")
     name = table.get("name", agent)
-    if not isinstance(name, str) or not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name) or name in RESERVED_NAMES:
         raise _fail(
-            source, prefix + "name", f"must be a folder name (letters, digits, _.-), got {name!r}"
+            source,
+            prefix + "name",
+            "must be a folder name (letters, digits and _.-, starting with a letter or "
+            f"digit; not {', '.join(sorted(RESERVED_NAMES))}), got {name!r}",
         )
     conditions = table.get("conditions", {})
     if not isinstance(conditions, dict) or not all(isinstance(v, str) for v in conditions.values()):
@@ -253,6 +272,12 @@ def _job(table: dict, index: int, sampler: dict, source: Path) -> FitJob:
     )
 
 
+def _reader_names() -> tuple[str, ...]:
+    from cogarb.readers import READERS
+
+    return tuple(READERS)
+
+
 def load_fit_spec(path: str | os.PathLike) -> FitSpec:
     """Read and check a ``fit.toml``.
 
@@ -273,18 +298,34 @@ def load_fit_spec(path: str | os.PathLike) -> FitSpec:
         If the TOML file does not exist.
     """
     source = Path(path)
+    if source.is_dir():
+        raise FitSpecError(f"{source}: is a folder, not a fit.toml file")
     if not source.is_file():
         raise FileNotFoundError(f"{source}: no such file")
     try:
-        with source.open("rb") as handle:
-            raw = tomllib.load(handle)
+        text = source.read_bytes().decode("utf-8")
+    except PermissionError:
+        raise FitSpecError(f"{source}: cannot be read (permission denied)") from None
+    except UnicodeDecodeError as err:
+        bad = err.object[err.start : err.start + 1]
+        raise FitSpecError(
+            f"{source}: not UTF-8 text (byte {err.start} is {bad!r}); TOML files must be UTF-8"
+        ) from None
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as err:
         raise FitSpecError(f"{source}: not valid TOML: {err}") from None
     _check_keys(raw, {"data", "sampler", "fit", "compare"}, source, "")
-    data = raw.get("data")
-    if not isinstance(data, dict) or "path" not in data:
+    data = _table(raw.get("data", {}), source, "data", 'path = "trials.csv.gz", ...')
+    if "path" not in data:
         raise _fail(source, "data.path", "is required (the trial file, relative to this file)")
     _check_keys(data, {"path", "format", "include", "p_common", "reward_scale"}, source, "data.")
+    for key in ("path", "format", "include"):
+        if key in data and (not isinstance(data[key], str) or not data[key].strip()):
+            raise _fail(source, f"data.{key}", f"must be a non-empty string, got {data[key]!r}")
+    if data.get("format") not in (None, "tidy", *_reader_names()):
+        formats = ", ".join(("tidy", *_reader_names()))
+        raise _fail(source, "data.format", f"must be one of {formats}, got {data['format']!r}")
     data_path = (source.parent / data["path"]).resolve()
     if not data_path.exists():
         raise _fail(source, "data.path", f"names {data_path}, which does not exist")
@@ -295,7 +336,7 @@ def load_fit_spec(path: str | os.PathLike) -> FitSpec:
     if (
         isinstance(reward_scale, bool)
         or not isinstance(reward_scale, int | float)
-        or not reward_scale > 0
+        or not 0 < reward_scale < float("inf")
     ):
         raise _fail(source, "data.reward_scale", f"must be a positive number, got {reward_scale!r}")
     sampler = _sampler(raw.get("sampler", {}), SAMPLER_DEFAULTS, source, "sampler.")
@@ -307,9 +348,11 @@ def load_fit_spec(path: str | os.PathLike) -> FitSpec:
     duplicated = sorted({n for n in names if names.count(n) > 1})
     if duplicated:
         raise _fail(source, "fit.name", f"repeats {', '.join(duplicated)}: names must be unique")
-    compare = raw.get("compare", {})
+    compare = _table(raw.get("compare", {}), source, "compare", "fits = [...]")
     _check_keys(compare, {"fits"}, source, "compare.")
     compared = compare.get("fits", [])
+    if not isinstance(compared, list) or not all(isinstance(n, str) for n in compared):
+        raise _fail(source, "compare.fits", f"must be a list of fit names, got {compared!r}")
     unknown = [n for n in compared if n not in names]
     if unknown:
         raise _fail(source, "compare.fits", f"names unknown fits: {', '.join(unknown)}")

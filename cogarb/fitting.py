@@ -58,6 +58,15 @@ class SamplingWarning(UserWarning):
     """The sampler's diagnostics suggest the posterior is not to be trusted yet."""
 
 
+class IncompleteSamplingError(RuntimeError):
+    """The sampler returned fewer chains or draws than asked for: no posterior is returned.
+
+    nutpie stops early when it is interrupted (and, when it catches the interrupt
+    itself, returns the draws made so far); :func:`fit` never passes such a
+    truncated posterior on as if it were finished.
+    """
+
+
 def _arviz():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # arviz's refactor notice on import
@@ -156,8 +165,6 @@ def fit(
         ``posterior.attrs`` record the agent, the model options, and the seconds
         spent compiling (near zero when the compiled model was cached) and sampling.
     """
-    import nutpie
-
     from cogarb.hierarchical import build_model
 
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
@@ -171,7 +178,7 @@ def fit(
     compiled = _compile(model, _cache_key(model, agent))
     compile_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    idata = nutpie.sample(
+    idata = _sample(
         compiled,
         draws=draws,
         tune=tune,
@@ -198,6 +205,37 @@ def fit(
     idata.posterior.attrs["sampling_seconds"] = round(sampling_seconds, 2)
     warn_on_diagnostics(idata)
     return idata
+
+
+def _sample(compiled, draws: int, chains: int, **options):
+    """Run nutpie to the end, or raise: never a posterior with fewer draws than asked.
+
+    nutpie's blocking ``sample`` catches KeyboardInterrupt and returns the draws made
+    so far (and fails with an IndexError when interrupted while tuning). Here the
+    sampler runs in the background and any interrupt or signal handler's exception
+    while waiting cancels it and propagates unchanged.
+    """
+    import nutpie
+
+    sampler = nutpie.sample(compiled, draws=draws, chains=chains, blocking=False, **options)
+    try:
+        idata = sampler.wait()
+    except BaseException:
+        sampler.cancel()
+        raise
+    check_complete(idata, draws, chains)
+    return idata
+
+
+def check_complete(idata, draws: int, chains: int) -> None:
+    """Raise :class:`IncompleteSamplingError` unless the posterior has every draw asked for."""
+    posterior = getattr(idata, "posterior", None)
+    got = (0, 0) if posterior is None else (posterior.sizes["chain"], posterior.sizes["draw"])
+    if got != (chains, draws):
+        raise IncompleteSamplingError(
+            f"the sampler returned {got[0]} chain(s) × {got[1]} draws instead of {chains} × "
+            f"{draws} (interrupted?): no posterior is returned"
+        )
 
 
 def _attrs(agent: str, info: Mapping) -> dict:
@@ -337,34 +375,63 @@ def diagnostics(idata) -> dict:
     sampler's depth limit (nutpie's ``maxdepth_reached``; 0 when not recorded).
     Such draws are valid but the sampler moved less far than it wanted to: bulk ESS
     falls, and a limit set low to bound a fit's time shows up here.
+
+    Every value is JSON-safe: where R-hat or ESS is undefined (R-hat of a single
+    chain; either of a variable that never changes) it is ``None`` and
+    ``max_rhat_note`` / ``min_ess_bulk_note`` says why.
     """
     az = _arviz()
     posterior = idata.posterior
-    rhat = az.rhat(posterior)
-    ess = az.ess(posterior, method="bulk")
-    worst_rhat = max(rhat.data_vars, key=lambda v: float(rhat[v].max()))
-    worst_ess = min(ess.data_vars, key=lambda v: float(ess[v].min()))
-    return {
-        "max_rhat": float(rhat[worst_rhat].max()),
-        "max_rhat_variable": worst_rhat,
-        "min_ess_bulk": float(ess[worst_ess].min()),
-        "min_ess_bulk_variable": worst_ess,
+    n_chains = int(posterior.sizes["chain"])
+    found = {}
+    if n_chains < 2:
+        found |= {"max_rhat": None, "max_rhat_variable": None,
+                  "max_rhat_note": "R-hat is undefined for one chain: run two or more chains "
+                                   "to check convergence"}  # fmt: skip
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # constant draws: NaN, reported
+            rhat = az.rhat(posterior)
+        found |= _extreme(rhat, "max_rhat", max)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        ess = az.ess(posterior, method="bulk")
+    found |= _extreme(ess, "min_ess_bulk", min)
+    return found | {
         "divergences": int(idata.sample_stats["diverging"].sum()),
         "tree_depth_hits": int(idata.sample_stats.get("maxdepth_reached", np.int64(0)).sum()),
-        "draws": int(posterior.sizes["chain"] * posterior.sizes["draw"]),
+        "draws": int(n_chains * posterior.sizes["draw"]),
+        "chains": n_chains,
     }
+
+
+def _extreme(values, key: str, pick) -> dict:
+    """``{key: worst value, key_variable: its variable}``; None with a note where undefined."""
+    undefined = [v for v in values.data_vars if not np.isfinite(values[v].values).all()]
+    if undefined:
+        return {
+            key: None,
+            f"{key}_variable": undefined[0],
+            f"{key}_note": f"undefined for '{undefined[0]}' (its draws do not vary)",
+        }
+    worst = pick(values.data_vars, key=lambda v: pick(values[v].values.ravel()))
+    return {key: float(pick(values[worst].values.ravel())), f"{key}_variable": worst}
 
 
 def warn_on_diagnostics(idata) -> dict:
     """Warn (:class:`SamplingWarning`) with advice on poor diagnostics; return them."""
     found = diagnostics(idata)
     problems = []
-    if not found["max_rhat"] <= RHAT_MAX:
+    if found["max_rhat"] is None:
+        problems.append(f"convergence is unchecked: {found['max_rhat_note']}")
+    elif not found["max_rhat"] <= RHAT_MAX:
         problems.append(
             f"R-hat {found['max_rhat']:.3f} > {RHAT_MAX} for '{found['max_rhat_variable']}': "
             "chains disagree; run longer (more tune and draws) or check the data"
         )
-    if not found["min_ess_bulk"] >= ESS_MIN:
+    if found["min_ess_bulk"] is None:
+        problems.append(f"bulk ESS {found['min_ess_bulk_note']}")
+    elif not found["min_ess_bulk"] >= ESS_MIN:
         problems.append(
             f"bulk ESS {found['min_ess_bulk']:.0f} < {ESS_MIN} for "
             f"'{found['min_ess_bulk_variable']}': draw more samples before trusting "
@@ -385,6 +452,22 @@ def warn_on_diagnostics(idata) -> dict:
     if problems:
         warnings.warn("; ".join(problems), SamplingWarning, stacklevel=3)
     return found
+
+
+def describe_diagnostics(found: Mapping) -> str:
+    """One line: worst R-hat and bulk ESS with their variables, divergences, depth hits."""
+    if found["max_rhat"] is None:
+        rhat = f"R-hat undefined ({found['max_rhat_note']})"
+    else:
+        rhat = f"max R-hat {found['max_rhat']:.3f} ({found['max_rhat_variable']})"
+    if found["min_ess_bulk"] is None:
+        ess = f"bulk ESS {found['min_ess_bulk_note']}"
+    else:
+        ess = f"min bulk ESS {found['min_ess_bulk']:.0f} ({found['min_ess_bulk_variable']})"
+    return (
+        f"{rhat}, {ess}, {found['divergences']} divergences, "
+        f"{found['tree_depth_hits']} draws at the depth limit"
+    )
 
 
 def summary(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:

@@ -1,3 +1,4 @@
+import json
 import subprocess
 import sys
 
@@ -10,10 +11,23 @@ from cogarb.fitting import SamplingWarning
 
 
 def test_version(capsys):
-    with pytest.raises(SystemExit) as exit_:
-        main(["--version"])
+    assert main(["--version"]) == 0
+    assert capsys.readouterr().out == f"cogarb {cogarb.__version__}\n"
+    with pytest.raises(SystemExit) as exit_:  # among other options, argparse answers
+        main(["--version", "stay", "x.csv"])
     assert exit_.value.code == 0
     assert cogarb.__version__ in capsys.readouterr().out
+
+
+def test_version_imports_nothing_heavy():
+    """`cogarb --version` answers at once: it imports neither numba, pandas nor PyMC."""
+    code = (
+        "import sys; from cogarb.cli import main; main(['--version']); "
+        "print(sorted(m for m in ('numba', 'pandas', 'pymc', 'numpy') if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == [f"cogarb {cogarb.__version__}", "[]"]
 
 
 @pytest.mark.parametrize("argv", [[], ["simulate"], ["stay"], ["fit"], ["recover"], ["demo"]])
@@ -122,6 +136,10 @@ def test_console_script_runs(tmp_path):
     assert result.returncode == 0 and "cogarb" in result.stdout
 
 
+def _no_bare_constants(name: str):
+    raise AssertionError(f"diagnostics.json holds a bare {name}: not valid JSON")
+
+
 def test_fit_and_recover_write_results_atomically(tmp_path, capsys):
     trials = cogarb.simulate("daw2011", "hybrid", n_participants=6, seed=2)
     trials = trials[trials["trial"] <= 50]
@@ -132,7 +150,11 @@ def test_fit_and_recover_write_results_atomically(tmp_path, capsys):
         code = main(["fit", str(path), "--agent", "hybrid", "--out", str(tmp_path / "fit"), *few])
     assert code == 0
     written = sorted(p.name for p in (tmp_path / "fit").iterdir())
-    assert written == ["diagnostics.json", "posterior.nc", "summary.csv"]  # nothing hidden
+    # nothing hidden; done.json, written last, marks the fit finished
+    assert written == ["diagnostics.json", "done.json", "posterior.nc", "summary.csv"]
+    text = (tmp_path / "fit" / "diagnostics.json").read_text()
+    diagnostics = json.loads(text, parse_constant=_no_bare_constants)  # strict JSON: no NaN
+    assert diagnostics["max_rhat"] is None and "one chain" in diagnostics["max_rhat_note"]
     summary = pd.read_csv(tmp_path / "fit" / "summary.csv", index_col=0)
     assert "mu_w" in summary.index
     import arviz as az
@@ -140,7 +162,7 @@ def test_fit_and_recover_write_results_atomically(tmp_path, capsys):
     idata = az.from_netcdf(tmp_path / "fit" / "posterior.nc")
     assert idata.log_likelihood["trial"].sizes["obs"] == len(trials)
     out = capsys.readouterr().out
-    assert "6 participants, 300 trials (0 missed" in out and "max R-hat" in out
+    assert "6 participants, 300 trials (0 missed" in out and "R-hat undefined" in out
     # recovery on the same model structure (6 participants of the hybrid)
     with pytest.warns(SamplingWarning):
         code = main(["recover", "--participants", "6", "--out", str(tmp_path / "rec"), *few])

@@ -130,7 +130,7 @@ def test_centred_reaches_the_model_and_only_its_fit_changes_fingerprint(spec_fol
     assert spec.fits[1].model_options() == {"centred": True}
     assert spec.fingerprint(spec.fits[1]) != before.fingerprint(before.fits[1])
     # model options belong in the fit.toml: the command line refuses them beside one
-    for flag in (["--centred"], ["--ppc", "5"], ["--agent", "mb"], ["--out", "x"]):
+    for flag in (["--centred"], ["--ppc", "5"], ["--agent", "mb"], ["--format", "tidy"]):
         assert main(["fit", str(path), *flag]) == 2
         message = f"{flag[0]} applies to a trials file, not to a fit.toml"
         assert message in capsys.readouterr().err
@@ -160,7 +160,8 @@ def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, cap
 
     # a rerun of finished work does nothing
     assert main(["fit", str(spec), "--quiet"]) == 0
-    assert capsys.readouterr().out.count("(skipped)") == 2
+    printed = capsys.readouterr().out
+    assert printed.count("(skipped)") == 3 and "comparison: up to date" in printed
     assert (out / "hybrid" / "posterior.nc").stat().st_mtime_ns == stamp
 
     # an interrupted fit (no completion marker) is redone; the finished one is not

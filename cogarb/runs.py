@@ -1,0 +1,429 @@
+"""Fit outputs on disk: where a fit is written, how it is marked finished, how it is read back.
+
+A fit's folder holds ``posterior.nc``, ``summary.csv``, ``diagnostics.json`` (and
+any extra tables) and, written last, ``done.json``: the marker that the fit
+finished. A folder without it, or whose marker's fingerprint differs from the
+current ``fit.toml``'s, holds no finished fit, and no reader here returns one.
+
+The rules that keep anything from being lost or silently stale:
+
+* :func:`output_folder` creates the folder and proves it writable, and checks the
+  free space, *before* any work (compiling, sampling); it moves the outputs of an
+  earlier run into ``previous/`` inside the folder first, so an interrupted refit
+  never leaves the old results looking finished.
+* every file is written atomically (a temporary file renamed into place), and
+  ``done.json`` last;
+* a comparison (``compare.csv``) records the fingerprints of the fits it compares
+  in ``compare.done.json``; :func:`read_comparison` accepts it only while each
+  fit's own marker still matches.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+from cogarb._atomic import atomic_path
+
+DONE = "done.json"
+PREVIOUS = "previous"
+FIT_FILES = ("posterior.nc", "summary.csv", "diagnostics.json")
+COMPARE = "compare.csv"
+COMPARE_DONE = "compare.done.json"
+# Free space asked for beyond the estimate of what a fit writes: netCDF headers,
+# the temporary copy of a file being replaced, summary tables.
+SPACE_MARGIN_BYTES = 16 * 2**20
+
+
+class OutputError(OSError):
+    """An output folder that cannot hold the results; raised before any work is done."""
+
+
+class UnfinishedFitError(FileNotFoundError):
+    """A fit folder without a matching done marker: it holds no finished fit."""
+
+
+def _free_bytes(folder: Path) -> int:
+    return shutil.disk_usage(folder).free
+
+
+@contextmanager
+def output_folder(
+    out: str | os.PathLike,
+    needed_bytes: int = 0,
+    retire: tuple[str, ...] = (*FIT_FILES, DONE),
+    hint: str = "choose another folder with --out",
+) -> Iterator[Path]:
+    """Make ``out`` ready for a run's results, before the run does any work.
+
+    Creates the folder (and its parents), makes and removes a test file in it,
+    checks that ``needed_bytes`` plus a margin are free, and moves the files named
+    in ``retire`` left by an earlier run (``done.json`` first) into
+    ``out/previous/``, replacing what an older run left there. If the block raises
+    before anything was written, the folders this call created are removed again
+    when still empty.
+
+    Raises
+    ------
+    OutputError
+        Naming the folder and the problem (a file in its place, no permission, a
+        read-only file system, too little space), with ``hint``.
+    """
+    out = Path(out)
+    created = _make_folders(out, hint)
+    try:
+        _probe(out, hint)
+        free = _free_bytes(out)
+        if needed_bytes and free < needed_bytes + SPACE_MARGIN_BYTES:
+            raise OutputError(
+                f"{out}: {free / 2**20:,.0f} MB free, but the results need about "
+                f"{(needed_bytes + SPACE_MARGIN_BYTES) / 2**20:,.0f} MB; free some space or "
+                f"{hint}"
+            )
+        retire_outputs(out, retire)
+        yield out
+    except BaseException:
+        for folder in reversed(created):  # deepest first
+            try:
+                folder.rmdir()  # only if still empty
+            except OSError:
+                break
+        raise
+
+
+def _make_folders(out: Path, hint: str) -> list[Path]:
+    missing = [p for p in (out, *out.parents) if not p.exists()][::-1]
+    for path in (out, *out.parents):
+        if path.exists() and not path.is_dir():
+            raise OutputError(f"{path}: is a file, not a folder; {hint}")
+        if path.exists():
+            break
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise OutputError(f"{out}: cannot create the folder ({err.strerror}); {hint}") from None
+    return missing
+
+
+def _probe(out: Path, hint: str) -> None:
+    try:
+        fd, name = tempfile.mkstemp(dir=out, prefix=".cogarb-write-test-")
+        try:
+            os.write(fd, b"x")
+        finally:
+            os.close(fd)
+            os.unlink(name)
+    except OSError as err:
+        raise OutputError(f"{out}: cannot write there ({err.strerror}); {hint}") from None
+
+
+def retire_outputs(out: Path, names: tuple[str, ...]) -> list[str]:
+    """Move the files ``names`` of an earlier run from ``out`` into ``out/previous/``.
+
+    The done marker goes first, so that at no moment do old results look finished
+    beside new ones. Returns the names moved.
+    """
+    present = [name for name in names if (out / name).exists()]
+    if not present:
+        return []
+    if DONE in present:
+        (out / DONE).unlink()
+        present.remove(DONE)
+    if COMPARE_DONE in present:
+        (out / COMPARE_DONE).unlink()
+        present.remove(COMPARE_DONE)
+    previous = out / PREVIOUS
+    previous.mkdir(exist_ok=True)
+    for name in present:
+        os.replace(out / name, previous / name)
+    return present
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` atomically."""
+    with atomic_path(path) as tmp:
+        Path(tmp).write_text(text)
+
+
+def write_json(path: Path, record: Mapping) -> None:
+    """Write strict JSON (no bare NaN: a non-finite number is an error) atomically."""
+    write_text(path, json.dumps(record, indent=2, allow_nan=False) + "\n")
+
+
+def write_fit(idata, out: str | os.PathLike, extra_tables: Mapping | None = None) -> None:
+    """Write a fit's files into ``out``: posterior.nc, summary.csv, diagnostics.json.
+
+    Every file is written atomically; ``extra_tables`` maps file names to
+    DataFrames. The caller marks the fit finished afterwards with
+    :func:`write_done_marker`.
+    """
+    from cogarb.fitting import diagnostics, summary
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out / "posterior.nc") as tmp:
+        idata.to_netcdf(str(tmp))
+    write_text(out / "summary.csv", summary(idata).to_csv())
+    write_json(out / "diagnostics.json", diagnostics(idata))
+    for name, table in (extra_tables or {}).items():
+        write_text(out / name, table.to_csv(index=name != "recovery.csv"))
+
+
+def write_done_marker(
+    out: Path, fingerprint: str | None, seconds: float, job: str, **details
+) -> None:
+    """Write ``out/done.json``, last: the fit in ``out`` is finished (and matches
+    ``fingerprint``, for fits of a fit.toml)."""
+    record = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job, **details}
+    write_json(out / DONE, record)
+
+
+def done_record(out: Path) -> dict | None:
+    """The done marker of the fit folder ``out``, or None when there is none (or unreadable)."""
+    try:
+        record = json.loads((out / DONE).read_text())
+    except (OSError, ValueError):
+        return None
+    return record if isinstance(record, dict) else None
+
+
+def is_finished(out: Path, fingerprint: str | None = None) -> bool:
+    """Whether ``out`` holds a finished fit (with ``fingerprint``, when given)."""
+    record = done_record(out)
+    if record is None or not (out / "posterior.nc").is_file():
+        return False
+    return fingerprint is None or record.get("fingerprint") == fingerprint
+
+
+def finished_fit_path(out: Path, fingerprint: str | None = None, how_to_fit: str = "") -> Path:
+    """``out/posterior.nc`` of a finished fit; :class:`UnfinishedFitError` otherwise.
+
+    Parameters
+    ----------
+    out : Path
+        The fit's folder.
+    fingerprint : str, optional
+        The fingerprint the fit must have been made with (the current fit.toml's).
+    how_to_fit : str
+        The command that makes the fit, for the message.
+    """
+    if is_finished(out, fingerprint):
+        return out / "posterior.nc"
+    record = done_record(out)
+    if record is None:
+        problem = "holds no finished fit (no done.json: never run, or interrupted)"
+    elif not (out / "posterior.nc").is_file():
+        problem = "has a done.json but no posterior.nc"
+    else:
+        problem = "holds a fit of other data or settings than the fit.toml's now (stale)"
+    hint = f": run `{how_to_fit}`" if how_to_fit else ""
+    raise UnfinishedFitError(f"{out}/ {problem}{hint}")
+
+
+def write_comparison(out: Path, table, fingerprints: Mapping[str, str]) -> None:
+    """Write ``compare.csv`` and then ``compare.done.json`` (the compared fits' fingerprints)."""
+    write_text(out / COMPARE, table.to_csv())
+    write_json(out / COMPARE_DONE, {"fits": dict(fingerprints)})
+
+
+def comparison_is_current(out: Path, fingerprints: Mapping[str, str]) -> bool:
+    """Whether ``out/compare.csv`` compares exactly these fits, each still finished."""
+    try:
+        record = json.loads((out / COMPARE_DONE).read_text())
+    except (OSError, ValueError):
+        return False
+    if not (out / COMPARE).is_file() or record.get("fits") != dict(fingerprints):
+        return False
+    return all(is_finished(out / name, fp) for name, fp in fingerprints.items())
+
+
+def read_comparison(out: Path, fingerprints: Mapping[str, str], how_to_fit: str = ""):
+    """``out/compare.csv`` as a DataFrame, if it is current (:func:`comparison_is_current`).
+
+    Raises
+    ------
+    UnfinishedFitError
+        When the comparison is missing, or any compared fit was refitted, interrupted
+        or is stale since.
+    """
+    import pandas as pd
+
+    if not comparison_is_current(out, fingerprints):
+        hint = f": run `{how_to_fit}`" if how_to_fit else ""
+        raise UnfinishedFitError(
+            f"{out / COMPARE}: missing, or not the comparison of the finished fits "
+            f"{', '.join(fingerprints)}{hint}"
+        )
+    return pd.read_csv(out / COMPARE, index_col=0)
+
+
+def posterior_bytes(
+    n_draws_total: int, n_trials: int, n_participants: int, n_parameters: int,
+    log_likelihood: bool = True, ppc_draws: int = 0,
+) -> int:  # fmt: skip
+    """Rough size of a fit's posterior.nc: float64 draws of the trial log-likelihood,
+    participant parameters (×2 with a condition), int8/float64 predictive choices."""
+    size = n_draws_total * n_participants * n_parameters * 2 * 8
+    if log_likelihood:
+        size += n_draws_total * n_trials * 8
+    size += ppc_draws * n_trials * (4 + 8 + 1)
+    return int(size)
+
+
+def fit_job_bytes(spec, job, trials) -> int:
+    """Estimated size of one fit.toml job's posterior.nc (for the free-space check)."""
+    from cogarb.agents import get_agent
+
+    sampler = job.sampler
+    return posterior_bytes(
+        sampler["chains"] * sampler["draws"], int((~trials["missed"]).sum()),
+        trials["participant"].nunique(), len(get_agent(job.agent).parameter_names),
+        log_likelihood=needs_log_likelihood(spec, job),
+    )  # fmt: skip
+
+
+def needs_log_likelihood(spec, job) -> bool:
+    """Trial-level log-likelihoods only for fits that are compared (or when none is named).
+
+    They take chains × draws × trials floats: 4.5 GB for Gillan Study 2, which is
+    not worth writing for a fit that answers a covariate question.
+    """
+    return not spec.compare or job.name in spec.compare
+
+
+def run_fit_spec(
+    spec, only=(), sampler_overrides: Mapping | None = None, progress: bool = True,
+    out: Path | None = None, say=print,
+) -> dict[str, str]:  # fmt: skip
+    """Run every fit of a fit.toml whose output is missing or out of date; then compare.
+
+    Parameters
+    ----------
+    spec : FitSpec
+    only : sequence of str
+        Run only these fits (finished ones are still reported and compared).
+    sampler_overrides : dict, optional
+        Sampler settings replacing the file's (they change the fingerprint).
+    progress : bool
+        nutpie's progress bar.
+    out : Path, optional
+        Output folder instead of ``out/`` beside the fit.toml.
+    say : callable
+        Receives each line of the report.
+
+    Returns
+    -------
+    dict
+        ``{fit name: fingerprint}`` of the fits that are finished now.
+
+    Each fit's folder is prepared (:func:`output_folder`: created, proven writable,
+    earlier outputs moved to ``previous/``) before its data are read or its model
+    compiled; a fit in the comparison also moves a ``compare.csv`` that depended on
+    it out of the way. The fit's ``done.json`` is written last.
+    """
+    import dataclasses
+    import time
+
+    import cogarb
+    from cogarb.fitspec import read_spec_trials
+
+    out = Path(out) if out is not None else spec.out
+    hint = (
+        "give --out DIR to write this fit.toml's results elsewhere"
+        if out == spec.out
+        else "choose another folder with --out"
+    )
+    trials = None
+    finished = {}
+    for job in spec.fits:
+        if sampler_overrides:
+            job = dataclasses.replace(job, sampler={**job.sampler, **sampler_overrides})
+        folder = out / job.name
+        fingerprint = spec.fingerprint(job)
+        if is_finished(folder, fingerprint):
+            say(f"{job.name}: up to date in {folder}/ (skipped)")
+            finished[job.name] = fingerprint
+            continue
+        if only and job.name not in only:
+            continue
+        if trials is None:
+            with output_folder(out, hint=hint, retire=()):  # fail before the data are read
+                pass
+            trials, n_outside = read_spec_trials(spec)
+            say(
+                f"{spec.data.name}: {trials['participant'].nunique()} participants, "
+                f"{len(trials)} trials ({int(trials['missed'].sum())} missed, excluded from the "
+                "likelihood)"
+                + (
+                    f"; {n_outside} rows outside '{spec.include}' not fitted"
+                    if spec.include
+                    else ""
+                )
+            )
+        if job.name in spec.compare:
+            retire_outputs(out, (COMPARE_DONE, COMPARE))
+        with output_folder(folder, fit_job_bytes(spec, job, trials), hint=hint):
+            say(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
+            start = time.perf_counter()
+            idata = cogarb.fit(
+                trials, job.agent, **job.sampler_arguments(), p_common=spec.p_common,
+                reward_scale=spec.reward_scale, log_likelihood=needs_log_likelihood(spec, job),
+                progress=progress, **job.model_options(),
+            )  # fmt: skip
+            write_fit(idata, folder)
+            seconds = time.perf_counter() - start
+            say(fit_report(idata, seconds, folder))
+            write_done_marker(folder, fingerprint, seconds, job.name)  # last: marks completion
+        finished[job.name] = fingerprint
+    waiting = [name for name in spec.compare if name not in finished]
+    if spec.compare and waiting:
+        say(f"comparison waits for the fits {', '.join(waiting)}")
+    elif spec.compare:
+        compared = {name: finished[name] for name in spec.compare}
+        if comparison_is_current(out, compared):
+            say(f"comparison: up to date in {out / COMPARE} (skipped)")
+        else:
+            say(str(compare_fits(out, compared, say)))
+    return finished
+
+
+def compare_fits(out: Path, fingerprints: Mapping[str, str], say=print):
+    """LOO of each finished fit in ``fingerprints``, one at a time, into ``out/compare.csv``.
+
+    A fit's trial log-likelihood is loaded only while its own LOO is computed (2.7 GB
+    for one fit of Gillan Study 2), so the comparison needs memory for one fit, not all.
+    """
+    import gc
+
+    import arviz as az
+
+    import cogarb
+
+    retire_outputs(out, (COMPARE_DONE, COMPARE))
+    loos = {}
+    for name, fingerprint in fingerprints.items():
+        say(f"{name}: PSIS-LOO")
+        idata = az.from_netcdf(finished_fit_path(out / name, fingerprint))  # lazy: read on use
+        loos[name] = cogarb.loo(idata)
+        del idata
+        gc.collect()
+    table = cogarb.compare(loos)
+    write_comparison(out, table, fingerprints)
+    return table
+
+
+def fit_report(idata, seconds: float, out: Path) -> str:
+    """The group-level summary table and one line of diagnostics, as ``cogarb fit`` prints."""
+    import pandas as pd
+
+    from cogarb.fitting import describe_diagnostics, diagnostics, summary
+
+    columns = ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "r_hat"]
+    with pd.option_context("display.width", 120, "display.max_columns", 12):
+        table = str(summary(idata)[columns].round(3))
+    return f"{table}\n{describe_diagnostics(diagnostics(idata))}; {seconds:.0f} s -> {out}/"
