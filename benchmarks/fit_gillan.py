@@ -116,8 +116,8 @@ def _mark_done_if_same_as_fit_toml(args, sampler: dict, attrs) -> None:
     hour of sampling. Any difference (a subset, other sampler settings, another
     folder) leaves no marker, and `cogarb fit` refits.
     """
-    from cogarb.runs import write_done_marker
     from cogarb.fitspec import load_fit_spec
+    from cogarb.runs import write_done_marker
 
     spec = load_fit_spec(REPO / "fits" / "gillan2016_study2" / "fit.toml")
     job = next(j for j in spec.fits if j.name == "hybrid_factors")

@@ -73,7 +73,8 @@ def _interrupt(stage: str, argv: list[str], signum: int) -> subprocess.Completed
             if line.strip() == f"STAGE {stage}":
                 process.send_signal(signum)
                 break
-        stdout, stderr = process.communicate(timeout=TIMEOUT_S)
+        rest, stderr = process.communicate(timeout=TIMEOUT_S)
+        lines.append(rest)
     finally:
         process.kill()
     assert f"STAGE {stage}\n" in lines, f"never reached {stage}: {''.join(lines)}{stderr}"
