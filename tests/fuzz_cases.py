@@ -671,8 +671,6 @@ def _tokens(case: Case, folder: Path, args: list[str]) -> list[str]:
     options = [a for a in args if a.startswith("--")]
     tokens += options
     for flag, value in itertools.pairwise(args):
-        if flag in ("--draws", "--tune", "--chains", "--seed", "--participants", "--ppc"):
-            tokens.append(flag[2:])
         if flag in ("--param", "--condition", "--covariate"):
             tokens.append(f"'{value.partition('=')[0].strip()}'")
             tokens.append(f"'{value.partition('=')[2].strip()}'")
@@ -1030,7 +1028,7 @@ def encoding_cases(draw) -> Case:
         value = {"latin1-cell": "1é", "utf8-cell": "josé", "nul-cell": "1\x00"}[how]
         rows[row][j] = value
         cell = (row, column, value)
-        must = how == "utf8-cell" and column in ("participant", "age", "rt1")
+        must = how == "utf8-cell" and column == "participant"  # an id; rt1 must be a number
         if column == "participant":
             cell = (row, column, value) if how != "latin1-cell" else None
     if how in ("latin1-header", "utf8-header"):
@@ -1265,11 +1263,27 @@ def scripted(build, *values, **kwargs) -> Case:
 
 
 C = st.composite
-STAY_CASES = st.one_of(
-    C(byte_flips)(), C(truncations)(), C(gzip_cases)(), C(encoding_cases)(), C(cell_cases)(),
-    C(cell_cases)(columns=["load", "stakes"]), C(header_cases)(), C(path_cases)(),
-    C(parquet_cases)(),
-)  # fmt: skip
+# Groups of stay cases (one fast test each); a case's group is its family's kind.
+STAY_GROUPS = {
+    "bytes": st.one_of(C(byte_flips)(), C(truncations)()),
+    "compressed": C(gzip_cases)(),
+    "encoding": C(encoding_cases)(),
+    "cell": st.one_of(C(cell_cases)(), C(cell_cases)(columns=["load", "stakes"])),
+    "header": C(header_cases)(),
+    "path": C(path_cases)(),
+    "parquet": C(parquet_cases)(),
+}
+STAY_KINDS = {"byte-flip": "bytes", "truncated": "bytes", "valid": "cell"}
+
+
+def group_of(case: Case) -> str:
+    """The fast test a case belongs to: ``stay`` and ``simulate`` cases come in groups."""
+    kind = case.family.split("/", 1)[1]
+    if case.command == "stay":
+        return STAY_KINDS.get(kind, kind)
+    if case.command == "simulate":
+        return SIMULATE_KINDS.get(kind, kind)
+    return case.command
 
 
 # ---------------------------------------------------------------------------
@@ -1700,18 +1714,36 @@ def simulate_case(
     fine = fine and int(seed) < 2**63  # larger seeds: numpy takes them, a CLI may refuse them
     fine = fine and out in ("out.csv", "out.parquet", "out.csv.gz")
     note = f"{base}: " + ("; ".join(notes) or "unchanged")
-    return Case("simulate/task", "simulate", files, "task.toml", args, must_succeed=fine,
+    focus = "task" if edits or corruption else "out" if out != "out.csv" else "options"
+    focus = "none" if fine else focus
+    return Case(f"simulate/{focus}", "simulate", files, "task.toml", args, must_succeed=fine,
                 expect={"invalid": invalid, "rows": rows}, modes=modes, note=note)  # fmt: skip
 
 
-def simulate_cases(draw) -> Case:
+SIMULATE_FOCUS = ("none", "valid-edit", "task", "task", "task", "agent", "participants", "seed",
+                  "param", "out")  # fmt: skip
+VALID_TASK_EDITS = [
+    ("set", "p_common", 0.8), ("set", "rewards.drift_sd", 0.05), ("del", "description"),
+    ("set", "rewards.schedule", "per_participant"), ("set", "rewards.initial", [0.5] * 4),
+    ("set", "events", [{"trial": 2, "kind": "transition_reversal"}]), ("set", "rewards.seed", 3),
+    ("set", "events", [{"trial": 2, "kind": "reward_reset", "values": [0.3, 0.4, 0.5, 0.6]}]),
+    ("set", "events", [{"trial": 2, "kind": "new_states"}]), ("set", "name", "é"),
+]  # fmt: skip
+SIMULATE_KINDS = {"none": "task", "valid-edit": "task", "agent": "options",
+                  "participants": "options", "seed": "options", "param": "options"}  # fmt: skip
+
+
+def simulate_cases(draw, focus=SIMULATE_FOCUS) -> Case:
     """One input at fault at a time (or none): the task file, or one option."""
     base = draw(st.sampled_from(list(TASK_BASES)))
     agents = TASK_BASES[base][1]
-    focus = draw(st.sampled_from(["none", "task", "task", "task", "agent", "participants",
-                                  "seed", "param", "out"]))  # fmt: skip
+    focus = draw(st.sampled_from(focus))
     kwargs = {"agent": draw(st.sampled_from(agents)), "out": "out.csv"}
-    if focus == "task":
+    if focus == "valid-edit":  # edits that keep the task valid: it must simulate
+        kwargs["edits"] = draw(st.lists(st.sampled_from(VALID_TASK_EDITS), max_size=2))
+        kwargs["agent"] = draw(st.sampled_from(TASK_BASES["daw2011"][1]))
+        base = draw(st.sampled_from(["daw2011", "otto2013_load"]))
+    elif focus == "task":
         kwargs["edits"] = _mutations(draw, TASK_PATHS, TOML_VALUES)
         if draw(st.integers(0, 4)) == 0:
             kwargs["corruption"] = functools.partial(_text_corruption, draw)
@@ -1728,9 +1760,12 @@ def simulate_cases(draw) -> Case:
     else:
         kwargs["out"] = draw(st.sampled_from(["out.csv", "out.csv.gz", "out.parquet"]))
         kwargs["participants"] = draw(st.sampled_from(["1", "2", "3"]))
-    return simulate_case(
+    case = simulate_case(
         base, n_trials=draw(st.integers(2, 12)), internals=draw(st.integers(0, 4)) == 0, **kwargs
     )
+    case.family = f"simulate/{focus}"
+    case.must_succeed = case.must_succeed or focus == "valid-edit"
+    return case
 
 
 def _option_problem(participants, seed, params, agent) -> str | None:
@@ -1857,7 +1892,24 @@ def fit_spec_case(edits=(), corruption=None, args=()) -> Case:
                 note="; ".join(notes) or "unchanged")  # fmt: skip
 
 
+# Edits that keep a fit.toml valid: the fit must then reach the sampler.
+VALID_SPEC_EDITS = [
+    ("set", "sampler.draws", 5), ("set", "sampler.seed", 0), ("set", "data.p_common", 0.5),
+    ("set", "data.reward_scale", 0.5), ("set", "data.include", "common"),
+    ("set", "fit[0].name", "mf_2"), ("set", "fit[0].centred", True),
+    ("set", "fit[0].sampler", {"draws": 5}), ("del", "compare"), ("del", "sampler"),
+    ("set", "data.format", "tidy"), ("set", "sampler.max_tree_depth", 6),
+    ("set", "sampler.low_rank_mass_matrix", True), ("set", "fit[0].covariates", {}),
+    ("set", "fit[0].conditions", {}), ("set", "fit[0].agent", "hybrid"),
+]  # fmt: skip
+
+
 def fit_spec_cases(draw) -> Case:
+    if draw(st.integers(0, 2)) == 0:
+        edits = draw(st.lists(st.sampled_from(VALID_SPEC_EDITS), max_size=2))
+        case = fit_spec_case(edits, None, [])
+        case.must_succeed = True
+        return case
     edits = _mutations(draw, SPEC_PATHS, SPEC_VALUES)
     corruption = None
     if draw(st.integers(0, 7)) == 0:
@@ -1865,8 +1917,13 @@ def fit_spec_cases(draw) -> Case:
     return fit_spec_case(edits, corruption, draw(st.sampled_from(SPEC_ARGS)))
 
 
+SIMULATE_GROUPS = {
+    "task": C(simulate_cases)(focus=("none", "valid-edit", "task", "task")),
+    "options": C(simulate_cases)(focus=("agent", "participants", "seed", "param")),
+    "out": C(simulate_cases)(focus=("out",)),
+}
 FAMILIES = {
-    "stay": STAY_CASES,
+    "stay": st.one_of(*STAY_GROUPS.values()),
     "simulate": C(simulate_cases)(),
     "fit": C(fit_cases)(),
     "fit-spec": C(fit_spec_cases)(),

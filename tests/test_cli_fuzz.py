@@ -18,7 +18,7 @@ compiled, and the model it was handed is checked instead.
 
 ``pytest -m slow tests/test_cli_fuzz.py -s`` runs COGARB_FUZZ_EXAMPLES (default
 10,000) generated cases across the commands and prints the count of cases by
-outcome (about 15 minutes on one core).
+outcome (about 13 minutes on one core).
 """
 
 from __future__ import annotations
@@ -36,13 +36,13 @@ from hypothesis import HealthCheck, Phase, given, settings
 
 # Generated cases per command in the default (fast) run: about 20 s in all, the
 # named cases included (stay ~70 ms a case, simulate ~20 ms, fit ~0.2 s).
-FAST = {"stay": 80, "simulate": 60, "fit": 15, "fit-spec": 12}
+FAST = {"stay": 12, "simulate": 20, "fit": 15, "fit-spec": 12}  # stay, simulate: per group
 # Shares of the slow run, so that it takes about 15 minutes on one core.
 SLOW_SHARES = {"stay": 0.5, "simulate": 0.3, "fit": 0.12, "fit-spec": 0.08}
 
 
-def _generated(command: str, n: int, tally: fz.Tally, root: Path) -> None:
-    """Run ``n`` derandomized cases of ``command`` (no shrinking: every case is counted)."""
+def _generated(strategy, n: int, tally: fz.Tally, root: Path) -> None:
+    """Run ``n`` derandomized cases drawn from ``strategy`` (no shrinking: all are counted)."""
     if n <= 0:
         return
 
@@ -54,18 +54,18 @@ def _generated(command: str, n: int, tally: fz.Tally, root: Path) -> None:
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=fz.FAMILIES[command])
+    @given(case=strategy)
     def generated(case):
         tally.run(case, root)
 
     generated()
 
 
-def _fuzz(command: str, explicit: list, n: int, tmp_path: Path) -> fz.Tally:
+def _fuzz(strategy, explicit: list, n: int, tmp_path: Path) -> fz.Tally:
     tally = fz.Tally()
     for case in explicit:
         tally.run(case, tmp_path)
-    _generated(command, n, tally, tmp_path)
+    _generated(strategy, n, tally, tmp_path)
     return tally
 
 
@@ -129,11 +129,13 @@ def stay_explicit() -> list[fz.Case]:
     ]
 
 
-def test_stay_fuzz(tmp_path):
+@pytest.mark.parametrize("group", list(fz.STAY_GROUPS))
+def test_stay_fuzz(group, tmp_path):
     # `cogarb stay FILE` on corrupted bytes, truncations, compressed files,
     # encodings, odd cells (condition columns, probabilities, huge integers),
     # odd headers, paths and parquet types.
-    _assert_clean(_fuzz("stay", stay_explicit(), FAST["stay"], tmp_path))
+    explicit = [c for c in stay_explicit() if fz.group_of(c) == group]
+    _assert_clean(_fuzz(fz.STAY_GROUPS[group], explicit, FAST["stay"], tmp_path))
 
 
 def _sim(**kwargs):
@@ -180,11 +182,13 @@ def simulate_explicit() -> list[fz.Case]:
     ]
 
 
-def test_simulate_fuzz(tmp_path):
+@pytest.mark.parametrize("group", list(fz.SIMULATE_GROUPS))
+def test_simulate_fuzz(group, tmp_path):
     # `cogarb simulate TASK.toml` with mutated task files (other types, absurd
     # sizes, negative numbers, NaN/inf, removed and unknown keys, invalid TOML,
-    # non-UTF-8 bytes) and odd --participants, --seed, --param and --out.
-    _assert_clean(_fuzz("simulate", simulate_explicit(), FAST["simulate"], tmp_path))
+    # non-UTF-8 bytes) and odd --agent, --participants, --seed, --param and --out.
+    explicit = [c for c in simulate_explicit() if fz.group_of(c) == group]
+    _assert_clean(_fuzz(fz.SIMULATE_GROUPS[group], explicit, FAST["simulate"], tmp_path))
 
 
 def _fit(data: fz.Case, agent: str = "hybrid", options=(), out: bool = True) -> fz.Case:
@@ -228,7 +232,7 @@ def test_fit_fuzz(tmp_path, monkeypatch):
     # `cogarb fit FILE --agent A --out DIR`: the data a model is built on are every
     # row of the file, with condition levels as the file codes them.
     fz.patch_sampler(monkeypatch)
-    _assert_clean(_fuzz("fit", fit_explicit(), FAST["fit"], tmp_path))
+    _assert_clean(_fuzz(fz.FAMILIES["fit"], fit_explicit(), FAST["fit"], tmp_path))
 
 
 def _spec(*edits, corruption=None, args=()):
@@ -268,7 +272,7 @@ def fit_spec_explicit() -> list[fz.Case]:
 def test_fit_spec_fuzz(tmp_path, monkeypatch):
     # `cogarb fit fit.toml` with a mutated copy of fits/hbayesdm_ts_example/fit.toml.
     fz.patch_sampler(monkeypatch)
-    _assert_clean(_fuzz("fit-spec", fit_spec_explicit(), FAST["fit-spec"], tmp_path))
+    _assert_clean(_fuzz(fz.FAMILIES["fit-spec"], fit_spec_explicit(), FAST["fit-spec"], tmp_path))
 
 
 # ---------------------------------------------------------------------------
@@ -330,7 +334,8 @@ def test_fuzz_tally(tmp_path, monkeypatch):
     for command, share in SLOW_SHARES.items():
         for case in explicit[command]:
             tally.run(case, tmp_path)
-        _generated(command, round(total * share) - len(explicit[command]), tally, tmp_path)
+        n = round(total * share) - len(explicit[command])
+        _generated(fz.FAMILIES[command], n, tally, tmp_path)
         fz.print_now(f"after {command}:\n{tally.counts()}")
     report = tally.report()
     fz.print_now(report)
