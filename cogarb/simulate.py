@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+import os
 from collections.abc import Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,11 +65,14 @@ def simulate(
         per participant whose columns are parameter names (and optionally
         ``participant`` for the ids). Parameters not given take the agent's defaults.
     n_participants : int, optional
-        Cohort size. Defaults to ``len(params)`` for a DataFrame, else 1.
+        Cohort size. Defaults to ``len(params)`` for a DataFrame, else 1. A cohort
+        whose trials would not fit in the available memory (see
+        :func:`memory_needed`) is refused before anything is allocated.
     seed : int
-        Seed of the ``numpy.random.Generator`` that draws every random number
-        (reward schedules, then per chunk of participants the uniform draws that
-        decide choices, transitions and rewards).
+        Seed (a non-negative integer) of the ``numpy.random.Generator`` that
+        draws every random number (reward schedules, then per chunk of
+        participants the uniform draws that decide choices, transitions and
+        rewards).
     internals : bool
         Also return per-trial values, prediction errors, the weight ``w`` and the
         probability of each observed choice; for the arbitrator also ``w_star``,
@@ -98,9 +103,16 @@ def simulate(
         reward schedules (unless shared, drawn once first) and the uniforms. The
         agents learn from the rewards as given (points, for a ``[points]`` task),
         so a fit of these trials uses ``reward_scale=1``.
+
+    Raises
+    ------
+    ValueError
+        For a bad seed, cohort size or parameter (naming it and its value), an
+        agent that does not run on the task, or a cohort too large for memory.
     """
     task = task if isinstance(task, Task) else load_task(task)
     agent = get_agent(agent)
+    _check_seed(seed)
     if (agent.kernel == "one_choice") == task.stage2_choice:
         raise ValueError(
             f"agent '{agent.name}' does not run on task '{task.name}': "
@@ -111,7 +123,9 @@ def simulate(
                 "or hybrid_one_choice"
             )
         )
-    thetas, ids = parameter_matrix(agent, params, n_participants)
+    n = _cohort_size(params, n_participants)
+    _check_memory(task, agent.kernel, n, internals)
+    thetas, ids = parameter_matrix(agent, params, n)
     if not task.stage2_choice:
         return _simulate_one_choice(task, agent, thetas, ids, seed, internals, n_threads)
     kernel = KERNELS[agent.kernel]
@@ -271,6 +285,115 @@ def _simulate_one_choice(task, agent, thetas, ids, seed, internals, n_threads):
     return frame[[c for c in order if c in frame] + [c for c in frame if c not in order]]
 
 
+def _check_seed(seed: object) -> None:
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+
+def _cohort_size(params: object, n_participants: object) -> int:
+    """The number of participants, ``n_participants`` checked."""
+    if n_participants is not None and (
+        not isinstance(n_participants, numbers.Integral)
+        or isinstance(n_participants, bool)
+        or n_participants < 1
+    ):
+        raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")
+    if isinstance(params, pd.DataFrame):
+        return len(params) if n_participants is None else int(n_participants)
+    return 1 if n_participants is None else int(n_participants)
+
+
+def memory_needed(task: Task, kernel_name: str, n_participants: int, internals: bool) -> int:
+    """Bytes a simulation holds at its peak: an estimate, within -10% / +50% of the measured one.
+
+    The output columns for every participant (per trial: the participant code
+    and the int64 index it is built from, ``trial``, the Int8 and boolean columns
+    with their masks, rewards, reward probabilities or payoffs, ``load``, the
+    event columns and, with ``internals``, 8 bytes per internal), about 200
+    bytes per participant (id, parameters), plus the working arrays of one chunk
+    of :data:`CHUNK` participants: uniforms, reward probabilities, per-participant
+    schedules and event columns under construction. The working-array sizes were
+    measured with :mod:`tracemalloc` (``tests/test_simulate.py`` checks the
+    estimate against the measured peak for every kind of task).
+    """
+    kernel = KERNELS[kernel_name]
+    code = np.min_scalar_type(max(n_participants - 1, 0)).itemsize
+    per_trial = code + 8 + 8 + 8 + 2  # participant code + int64 index, trial, reward, common
+    if task.stage2_choice:
+        per_trial += 3 * 2 + 4 * 8  # choice1, state2, choice2 (Int8); p_reward_*
+        per_trial += 9 if task.events else 0  # event (object), transitions_reversed
+        working = 44 + (32 if task.rewards.schedule == "per_participant" else 0)
+        working += 64 if task.events else 0
+    else:
+        per_trial += 5 * 2  # state1, choice1, state2, choice2, stage2_choice
+        # payoffs, or P(reward) per state (the four p_reward_* columns view these two)
+        per_trial += 16 if task.points is not None else 16 + 2  # + transitions_reversed
+        working = 24
+    per_trial += 2 if task.load is not None else 0
+    per_trial += 8 * len(kernel.INTERNALS) if internals else 0
+    n_trials = task.n_trials
+    return n_participants * (n_trials * per_trial + 200) + min(n_participants, CHUNK) * (
+        n_trials * working
+    )
+
+
+def available_memory() -> int | None:
+    """Bytes of memory this process may still use, or None if the system does not say.
+
+    Linux's ``MemAvailable`` (else ``SC_AVPHYS_PAGES``), capped by the memory limit
+    of the process's cgroup (containers, batch jobs) less its current usage.
+    """
+    available = None
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemAvailable:"):
+                    available = int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    if available is None:
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (AttributeError, OSError, ValueError):
+            return None
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            limit = int(Path(limit_file).read_text().strip())
+            usage = int(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):  # absent, or "max" (no limit)
+            continue
+        available = min(available, max(limit - usage, 0))
+    return available
+
+
+def _format_bytes(n: float) -> str:
+    for unit in ("bytes", "kB", "MB", "GB", "TB", "PB"):
+        if n < 1000 or unit == "PB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000
+    raise AssertionError("unreachable")
+
+
+def _check_memory(task: Task, kernel_name: str, n: int, internals: bool) -> None:
+    needed = memory_needed(task, kernel_name, n, internals)
+    available = available_memory()
+    if available is not None and needed > available:
+        raise ValueError(
+            f"simulating {n:,} participants × {task.n_trials:,} trials of task '{task.name}' "
+            f"needs about {_format_bytes(needed)} of memory "
+            f"({needed / (n * task.n_trials):.0f} bytes per trial"
+            f"{', with internals' if internals else ''}), more than the "
+            f"{_format_bytes(available)} available: simulate fewer participants (several "
+            "cohorts with different seeds if you need more)"
+        )
+
+
 def _int8(values: np.ndarray) -> pd.arrays.IntegerArray:
     flat = values.ravel()
     return pd.arrays.IntegerArray(flat, np.zeros(flat.shape, dtype=np.bool_))
@@ -281,7 +404,11 @@ def _threads(n_threads: int | None):
     if n_threads is None:
         yield
         return
-    if not isinstance(n_threads, int) or not 1 <= n_threads <= numba.config.NUMBA_NUM_THREADS:
+    if (
+        not isinstance(n_threads, int)
+        or isinstance(n_threads, bool)
+        or not 1 <= n_threads <= numba.config.NUMBA_NUM_THREADS
+    ):
         raise ValueError(
             f"n_threads must be an integer in [1, {numba.config.NUMBA_NUM_THREADS}], "
             f"got {n_threads!r}"
@@ -314,28 +441,24 @@ def parameter_matrix(
         :func:`~cogarb.agents.kernel_parameter_order` order, fixed values filled in.
     ids : list of str
         Participant ids.
+
+    Raises
+    ------
+    ValueError
+        Naming the parameter (and, for a DataFrame, the row) and the value: an
+        unknown or fixed parameter, a value that is not a number, not finite or
+        outside the parameter's bounds, a dict value that is not a single
+        number, duplicated columns or ids, or a row count that is not
+        ``n_participants``.
+    TypeError
+        If ``params`` is neither a mapping nor a DataFrame.
     """
     order = kernel_parameter_order(agent)
     params = {} if params is None else params
     if isinstance(params, pd.DataFrame):
-        n = len(params)
-        if n == 0:
-            raise ValueError("params DataFrame has no rows")
-        if n_participants is not None and n_participants != n:
-            raise ValueError(
-                f"n_participants={n_participants} but params has {n} rows (one per participant)"
-            )
-        if "participant" in params.columns:
-            ids = [str(x) for x in params["participant"]]
-            if len(set(ids)) != n:
-                raise ValueError("params column 'participant' has duplicated ids")
-        else:
-            ids = participant_ids(n)
-        given = {c: params[c].to_numpy() for c in params.columns if c != "participant"}
+        n, ids, given = _dataframe_parameters(params, n_participants)
     elif isinstance(params, Mapping):
-        n = 1 if n_participants is None else n_participants
-        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"n_participants must be a positive integer, got {n_participants!r}")
+        n = _cohort_size(params, n_participants)
         ids = participant_ids(n)
         given = dict(params)
     else:
@@ -354,22 +477,12 @@ def parameter_matrix(
         name = agent.shared.get(name, name)
         if name in agent.fixed:
             thetas[:, k] = agent.fixed[name]
+        elif name in given and isinstance(params, pd.DataFrame):
+            thetas[:, k] = _checked_column(agent, name, given[name])
         elif name in given:
-            value = given[name]
-            if np.ndim(value) == 0:
-                check_parameter_value(agent, name, value)
-                thetas[:, k] = value
-            else:
-                values = np.asarray(value, dtype=float)
-                spec = agent.parameter(name)
-                bad = ~np.isfinite(values) | (values < spec.lower) | (values > spec.upper)
-                if bad.any():
-                    row = int(np.flatnonzero(bad)[0])
-                    raise ValueError(
-                        f"params row {row}, column '{name}': value {values[row]!r} is outside "
-                        f"[{spec.lower}, {spec.upper}] or not finite"
-                    )
-                thetas[:, k] = values
+            value = _scalar(agent, name, given[name])
+            check_parameter_value(agent, name, value)
+            thetas[:, k] = value
         elif name in agent.parameter_names:
             thetas[:, k] = agent.parameter(name).default
         else:  # a kernel parameter the agent neither frees nor fixes
@@ -379,4 +492,85 @@ def parameter_matrix(
     return thetas, ids
 
 
-__all__ = ["REWARD_PROB_COLUMNS", "parameter_matrix", "participant_ids", "simulate"]
+def _dataframe_parameters(
+    params: pd.DataFrame, n_participants: int | None
+) -> tuple[int, list[str], dict[str, np.ndarray]]:
+    """(n, ids, {name: float values}) of a params DataFrame, one row per participant."""
+    n = len(params)
+    if n == 0:
+        raise ValueError("params DataFrame has no rows")
+    if n_participants is not None and _cohort_size(params, n_participants) != n:
+        raise ValueError(
+            f"n_participants={n_participants} but params has {n} rows (one per participant)"
+        )
+    duplicated = params.columns[params.columns.duplicated()]
+    if len(duplicated):
+        raise ValueError(f"params has duplicated columns: {', '.join(map(str, duplicated))}")
+    if "participant" in params.columns:
+        ids = [str(x) for x in params["participant"]]
+        if len(set(ids)) != n:
+            raise ValueError("params column 'participant' has duplicated ids")
+    else:
+        ids = participant_ids(n)
+    given = {c: _numeric_column(params, c) for c in params.columns if c != "participant"}
+    return n, ids, given
+
+
+def _numeric_column(params: pd.DataFrame, column: str) -> np.ndarray:
+    """The column as float64 (missing values NaN); a value that is no number is an error."""
+    series = params[column].reset_index(drop=True)
+    if pd.api.types.is_bool_dtype(series.dtype):
+        not_number = series.notna()
+    else:
+        numeric = pd.to_numeric(series, errors="coerce")
+        is_bool = series.map(lambda v: isinstance(v, bool | np.bool_)).astype(bool)
+        not_number = (numeric.isna() & series.notna()) | is_bool
+    if not_number.any():
+        row = int(np.flatnonzero(not_number.to_numpy())[0])
+        raise ValueError(
+            f"params row {row}, column '{column}': value {_plain(series.iloc[row])!r} "
+            "is not a number"
+        )
+    return series.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _checked_column(agent: Agent, name: str, values: np.ndarray) -> np.ndarray:
+    spec = agent.parameter(name)
+    bad = ~np.isfinite(values) | (values < spec.lower) | (values > spec.upper)
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"params row {row}, column '{name}': value {_plain(values[row])!r} is outside "
+            f"[{spec.lower}, {spec.upper}] or not finite"
+        )
+    return values
+
+
+def _plain(value: object) -> object:
+    """A numpy scalar as the Python value (for messages: ``nan``, not ``np.float64(nan)``)."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def _scalar(agent: Agent, name: str, value: object) -> float:
+    """A dict value as a float: one number shared by all participants."""
+    if (isinstance(value, np.ndarray) and value.ndim == 0) or isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    text = repr(value) if len(repr(value)) <= 60 else repr(value)[:57] + "..."
+    if np.ndim(value) > 0:
+        raise ValueError(
+            f"params['{name}'] must be one number shared by all participants, got {text}; "
+            "for one value per participant pass a DataFrame with a row per participant"
+        )
+    raise ValueError(f"parameter '{name}' of agent '{agent.name}' must be a number, got {text}")
+
+
+__all__ = [
+    "REWARD_PROB_COLUMNS",
+    "available_memory",
+    "memory_needed",
+    "parameter_matrix",
+    "participant_ids",
+    "simulate",
+]
