@@ -413,9 +413,11 @@ def validate_trials(trials: pd.DataFrame, source: str | os.PathLike | None = Non
         reward on a trial with a second-stage choice. The message names the file,
         the 1-based row, the column and the value.
     """
-    name = str(source) if source is not None else "trials"
+    name = str(source) if source is not None else trials.attrs.get("source", "trials")
     try:
-        return _validate(trials, name)
+        out = _validate(trials, name)
+        out.attrs["source"] = name  # later errors (fitting options) name the file too
+        return out
     except TrialDataError as err:
         if err.row is None or not {"source_file", "source_line"} <= set(trials.columns):
             raise

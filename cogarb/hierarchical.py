@@ -53,7 +53,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from cogarb.agents import Agent, get_agent
-from cogarb.data import validate_trials
+from cogarb.data import TrialDataError, to_numbers, validate_trials
 from cogarb.likelihood import (
     DATA_FIELDS,
     TrialArrays,
@@ -115,25 +115,33 @@ def _condition(agent: Agent, conditions: Mapping[str, str] | None) -> tuple[str,
 
 
 def covariate_matrix(
-    trials: pd.DataFrame, participants: Sequence[str], columns: Sequence[str]
+    trials: pd.DataFrame,
+    participants: Sequence[str],
+    columns: Sequence[str],
+    source: str | None = None,
 ) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
     """Per-participant covariates, standardised; also their (mean, sd) for reporting.
 
-    Each covariate must be a numeric trial column constant within participant.
+    Each covariate must be a numeric trial column constant within participant, with
+    a value on every trial (:class:`~cogarb.data.TrialDataError` naming ``source``,
+    row, column and value otherwise).
     """
+    source = source or trials.attrs.get("source", "trials")
     key = trials["participant"].astype(str)
     out = np.empty((len(participants), len(columns)))
     scaling = {}
     for j, column in enumerate(columns):
         if column not in trials.columns:
             raise ValueError(f"covariate column '{column}' is not in the trials")
-        values = pd.to_numeric(trials[column], errors="coerce")
-        if values.isna().any():
-            row = int(np.flatnonzero(values.isna().to_numpy())[0]) + 1
-            raise ValueError(
-                f"covariate '{column}' is missing or not numeric at row {row}: "
-                f"{trials[column].iloc[row - 1]!r}"
-            )
+        # refuses text, dates and integers a float would round, naming row and value
+        numbers, missing = to_numbers(trials[column], column, source)
+        if missing.any():
+            i = int(np.flatnonzero(missing)[0])
+            raise TrialDataError(
+                source, _file_row(trials, i), column, _cell(trials[column], i),
+                "is missing: a participant covariate needs a value on every trial",
+            )  # fmt: skip
+        values = pd.Series(numbers, index=trials.index)
         stats = values.groupby(key, sort=False).agg(["nunique", "first"])
         varying = stats.index[stats["nunique"] > 1]
         if len(varying):
@@ -148,6 +156,18 @@ def covariate_matrix(
         out[:, j] = (x - mean) / sd
         scaling[column] = (mean, sd)
     return out, scaling
+
+
+def _file_row(trials: pd.DataFrame, i: int) -> int:
+    """The 1-based row of the file that position ``i`` came from: read_trials numbers its
+    rows 0, 1, ... and selecting trials (``include``) keeps those labels."""
+    label = trials.index[i]
+    return int(label) + 1 if isinstance(label, int | np.integer) else i + 1
+
+
+def _cell(series: pd.Series, i: int):
+    value = series.iloc[i]
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def inverse_transform(agent: Agent, name: str, x, xp=pt):

@@ -145,7 +145,7 @@ DATA_FIELDS = (
 _DATA_DTYPES = ("int", "int", "int", "int", "float64", "int", "bool", "bool", "int", "bool")
 
 
-def binary_levels(trials: pd.DataFrame, column: str, source: str = "trials") -> list:
+def binary_levels(trials: pd.DataFrame, column: str, source: str | None = None) -> list:
     """The two levels of a condition column, sorted; the first is the reference.
 
     Parameters
@@ -154,8 +154,9 @@ def binary_levels(trials: pd.DataFrame, column: str, source: str = "trials") -> 
         Validated trials (:func:`cogarb.validate_trials`).
     column : str
         The condition column (``load``, ``stakes`` or any two-level column).
-    source : str
-        The file the trials came from, named in errors.
+    source : str, optional
+        The file the trials came from, named in errors (default: the one
+        :func:`cogarb.read_trials` recorded in ``trials.attrs["source"]``).
 
     Returns
     -------
@@ -176,6 +177,7 @@ def binary_levels(trials: pd.DataFrame, column: str, source: str = "trials") -> 
             f"condition column '{column}' is not in the trials "
             f"(columns: {', '.join(map(str, trials.columns))})"
         )
+    source = source or trials.attrs.get("source", "trials")
     values = trials[column]
     missing = values.isna().to_numpy()
     if values.dtype == object or pd.api.types.is_string_dtype(values.dtype):

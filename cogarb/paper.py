@@ -304,15 +304,15 @@ def figure_comparison(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
         tables[COMPARED_DATASETS["hbayesdm_ts_example"]] = cogarb.compare(fits)
     else:
         for dataset, label in COMPARED_DATASETS.items():
-            path = fits_dir / dataset / "out" / "compare.csv"
-            if path.is_file():
-                tables[label] = pd.read_csv(path, index_col=0)
-            else:
-                notes.append(
-                    f"{dataset}: no {path} yet (run cogarb fit {path.parents[1]}/fit.toml)"
-                )
+            try:
+                tables[label] = _read_comparison(fits_dir, dataset)
+            except FileNotFoundError as err:  # missing, unfinished or stale: said, not used
+                notes.append(str(err))
     if not tables:
-        raise FileNotFoundError(f"no model comparison found under {fits_dir}/*/out/compare.csv")
+        raise FileNotFoundError(
+            f"no finished model comparison under {fits_dir}/*/out/compare.csv "
+            "(run `cogarb fit fits/<dataset>/fit.toml`, or make the quick figures: --quick)"
+        )
     numbers = {"f5_datasets": len(tables)}
     for k, (label, table) in enumerate(tables.items()):
         ranked = table.sort_values("elpd_diff")
@@ -338,15 +338,29 @@ STAKES = {
 }
 
 
+def _read_comparison(fits_dir: Path, dataset: str) -> pd.DataFrame:
+    """A dataset's ``compare.csv``, only while every compared fit is finished and current."""
+    from cogarb.runs import read_comparison
+
+    spec = load_fit_spec(fits_dir / dataset / "fit.toml")
+    jobs = {job.name: job for job in spec.fits}
+    fingerprints = {name: spec.fingerprint(jobs[name]) for name in spec.compare}
+    return read_comparison(spec.out, fingerprints, f"cogarb fit {spec.source}")
+
+
 def _read_fit(fits_dir: Path, dataset: str, name: str):
+    """A finished fit of ``fits/<dataset>/fit.toml``: its done marker must match the
+    fit.toml and data as they are now (:func:`cogarb.runs.finished_fit_path`)."""
     import arviz as az
 
-    path = fits_dir / dataset / "out" / name / "posterior.nc"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} not found: run `cogarb fit {fits_dir / dataset / 'fit.toml'} --only {name}` "
-            "first, or make the quick figures (--quick)"
-        )
+    from cogarb.runs import finished_fit_path
+
+    spec = load_fit_spec(fits_dir / dataset / "fit.toml")
+    job = next((job for job in spec.fits if job.name == name), None)
+    if job is None:
+        raise FileNotFoundError(f"{spec.source} has no fit named {name!r}")
+    how = f"cogarb fit {spec.source} --only {name}` first, or make the quick figures (`--quick"
+    path = finished_fit_path(spec.out / name, spec.fingerprint(job), how)
     return az.from_netcdf(path)
 
 

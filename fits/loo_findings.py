@@ -4,9 +4,11 @@
     python fits/loo_findings.py fits/castro_rodrigues2022 --by-chain
 
 Reads ``out/compare.csv`` (written by ``cogarb fit <dataset>/fit.toml`` once every
-compared fit is done) and each fit's ``diagnostics.json`` and ``done.json``; the
-table lands in the dataset's README. A fit counts as converged when R-hat ≤ 1.01,
-bulk ESS ≥ 400 and there are no divergences (the warnings of ``cogarb.fit``).
+compared fit is done) and each fit's ``diagnostics.json`` and ``done.json``, and
+refuses a comparison or fit that is unfinished or stale (its done marker no longer
+matches the fit.toml and data); the table lands in the dataset's README. A fit
+counts as converged when R-hat ≤ 1.01, bulk ESS ≥ 400 and there are no
+divergences (the warnings of ``cogarb.fit``).
 
 ``--by-chain`` adds each fit's elpd_loo computed from each chain alone (PSIS-LOO on
 that chain's draws). When chains have not mixed, this shows how far the comparison
@@ -21,16 +23,20 @@ import gc
 import json
 from pathlib import Path
 
-import pandas as pd
-
+from cogarb.fitspec import load_fit_spec
 from cogarb.fitting import ESS_MIN, RHAT_MAX
+from cogarb.runs import finished_fit_path, read_comparison
 
 
 def diagnosis(found: dict) -> str:
     problems = []
-    if not found["max_rhat"] <= RHAT_MAX:  # NaN R-hat is not convergence
+    if found["max_rhat"] is None:  # undefined (one chain): not convergence
+        problems.append(f"R-hat {found.get('max_rhat_note', 'undefined')}")
+    elif not found["max_rhat"] <= RHAT_MAX:  # NaN R-hat (older files) is not convergence
         problems.append(f"R-hat {found['max_rhat']:.3f} (`{found['max_rhat_variable']}`)")
-    if not found["min_ess_bulk"] >= ESS_MIN:
+    if found["min_ess_bulk"] is None:
+        problems.append(f"bulk ESS {found.get('min_ess_bulk_note', 'undefined')}")
+    elif not found["min_ess_bulk"] >= ESS_MIN:
         problems.append(
             f"bulk ESS {found['min_ess_bulk']:.0f} (`{found['min_ess_bulk_variable']}`)"
         )
@@ -43,9 +49,16 @@ def diagnosis(found: dict) -> str:
     return "; ".join(problems)
 
 
+def finished(dataset: Path) -> dict[str, str]:
+    """``{fit: fingerprint}`` of the compared fits as the dataset's fit.toml is now."""
+    spec = load_fit_spec(dataset / "fit.toml")
+    jobs = {job.name: job for job in spec.fits}
+    return {name: spec.fingerprint(jobs[name]) for name in spec.compare}
+
+
 def table(dataset: Path) -> str:
     out = dataset / "out"
-    compare = pd.read_csv(out / "compare.csv", index_col=0)
+    compare = read_comparison(out, finished(dataset), f"cogarb fit {dataset / 'fit.toml'}")
     lines = [
         "| fit | elpd_loo | difference ± se | p_loo | Pareto k > 0.7 | draws | seconds "
         "| diagnostics |",
@@ -71,10 +84,9 @@ def by_chain(dataset: Path) -> str:
     import cogarb
 
     out = dataset / "out"
-    names = pd.read_csv(out / "compare.csv", index_col=0).index
     rows = {}
-    for name in names:  # one posterior in memory at a time (Gillan Study 2: 2 GB each)
-        idata = az.from_netcdf(out / name / "posterior.nc")
+    for name, fingerprint in finished(dataset).items():  # one posterior in memory at a time
+        idata = az.from_netcdf(finished_fit_path(out / name, fingerprint))
         rows[name] = [
             float(cogarb.loo(idata.sel(chain=[chain]))["elpd_loo"])
             for chain in idata.posterior.chain.values

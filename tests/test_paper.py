@@ -3,6 +3,7 @@
 import json
 import re
 import string
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -109,16 +110,44 @@ def test_novelty_numbers_rise_after_new_states():
     assert numbers["f3_new_states_peak"] > numbers["f3_new_states_before"] + 0.1
 
 
-def test_full_comparison_reads_fits_and_names_the_missing(tmp_path):
+def _finished_comparison(fits_dir: Path, dataset: str, table: pd.DataFrame) -> None:
+    """A dataset folder whose fits and comparison are finished, as `cogarb fit` leaves it."""
+    from cogarb.fitspec import load_fit_spec
+    from cogarb.runs import write_comparison, write_done_marker
+
+    folder = fits_dir / dataset
+    folder.mkdir(parents=True)
+    cogarb.write_trials(cogarb.simulate("daw2011", "mf", n_participants=2), folder / "t.csv")
+    fits = "".join(f'[[fit]]\nname = "{n}"\nagent = "{n}"\n' for n in table.index)
+    compared = ", ".join(f'"{n}"' for n in table.index)
+    (folder / "fit.toml").write_text(
+        f'[data]\npath = "t.csv"\n{fits}[compare]\nfits = [{compared}]\n'
+    )
+    spec = load_fit_spec(folder / "fit.toml")
+    fingerprints = {job.name: spec.fingerprint(job) for job in spec.fits}
+    for name, fingerprint in fingerprints.items():
+        (spec.out / name).mkdir(parents=True)
+        (spec.out / name / "posterior.nc").write_text("a posterior")
+        write_done_marker(spec.out / name, fingerprint, 1.0, name)
+    write_comparison(spec.out, table, fingerprints)
+
+
+def test_full_comparison_reads_finished_fits_only_and_names_the_rest(tmp_path):
     table = pd.DataFrame({"elpd_diff": [0.0, 5.0], "dse": [0.0, 2.0]}, index=["hybrid", "mf"])
-    (tmp_path / "kool2016_daw" / "out").mkdir(parents=True)
-    table.to_csv(tmp_path / "kool2016_daw" / "out" / "compare.csv")
+    _finished_comparison(tmp_path, "kool2016_daw", table)
+    _finished_comparison(tmp_path, "kool2016_novel", table)
+    _finished_comparison(tmp_path, "kool2017_daw_stakes", table)
+    (tmp_path / "kool2016_novel" / "out" / "mf" / "done.json").unlink()  # interrupted refit
+    other = cogarb.simulate("daw2011", "mf", n_participants=2, seed=9)  # data changed since
+    cogarb.write_trials(other, tmp_path / "kool2017_daw_stakes" / "t.csv")
     full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
     made = figure_comparison(full, tmp_path)
-    assert made.numbers["f5_datasets"] == 1
+    assert made.numbers["f5_datasets"] == 1  # only the comparison whose fits are finished
     assert made.numbers["f5_summary"] == "Kool 2016, Daw task: hybrid first, mf 5.0 ± 2.0 behind"
-    assert any("gillan2016_study2" in note for note in made.notes)
-    with pytest.raises(FileNotFoundError, match="no model comparison"):
+    for dataset in ("kool2016_novel", "kool2017_daw_stakes"):  # unfinished, stale: not used
+        assert any(dataset in note and "compare.csv" in note for note in made.notes), dataset
+    assert any("gillan2016_study2" in note for note in made.notes)  # no folder at all
+    with pytest.raises(FileNotFoundError, match="no finished model comparison"):
         figure_comparison(full, tmp_path / "empty")
 
 
