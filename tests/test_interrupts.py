@@ -135,3 +135,53 @@ def test_interrupted_plain_fit_is_not_marked_done(tmp_path, trials_file):
     _assert_one_line(result, signal.SIGINT)
     assert "interrupted" in result.stderr
     assert not out.exists()  # nothing written: the folder made for the fit is removed again
+
+
+class _FakeSampler:
+    """nutpie's background sampler as `cogarb.fitting._sample` uses it."""
+
+    def __init__(self, outcome):
+        self.outcome, self.cancelled = outcome, False
+
+    def wait(self):
+        if isinstance(self.outcome, BaseException):
+            raise self.outcome
+        return self.outcome
+
+    def cancel(self):
+        self.cancelled = True
+
+
+def _posterior(chains: int, draws: int):
+    import arviz as az
+    import numpy as np
+
+    return az.from_dict(posterior={"mu_w": np.zeros((chains, draws))})
+
+
+@pytest.mark.parametrize("error", [KeyboardInterrupt(), RuntimeError("chain failed")])
+def test_an_interrupt_while_sampling_cancels_the_sampler_and_propagates(error, monkeypatch):
+    import nutpie
+
+    from cogarb.fitting import _sample
+
+    sampler = _FakeSampler(error)
+    monkeypatch.setattr(nutpie, "sample", lambda *args, **kwargs: sampler)
+    with pytest.raises(type(error)):
+        _sample(object(), draws=10, chains=2, tune=10, seed=0, cores=1, progress_bar=False)
+    assert sampler.cancelled
+
+
+def test_a_short_posterior_is_an_error_never_a_result(monkeypatch):
+    """nutpie's own blocking sample returns the draws so far on Ctrl-C: refuse them."""
+    import nutpie
+
+    from cogarb.fitting import IncompleteSamplingError, _sample, check_complete
+
+    check_complete(_posterior(2, 10), draws=10, chains=2)  # complete: passes
+    for chains, draws in ((2, 7), (1, 10), (0, 0)):
+        with pytest.raises(IncompleteSamplingError, match=f"{chains} chain"):
+            check_complete(_posterior(chains, draws) if chains else object(), 10, 2)
+    monkeypatch.setattr(nutpie, "sample", lambda *a, **k: _FakeSampler(_posterior(2, 7)))
+    with pytest.raises(IncompleteSamplingError, match="2 chain\\(s\\) × 7 draws instead of 2 × 10"):
+        _sample(object(), draws=10, chains=2, tune=10, seed=0, cores=1, progress_bar=False)

@@ -205,3 +205,33 @@ def test_done_marker_is_strict_json(tmp_path):
 
 def test_output_error_is_an_os_error():
     assert issubclass(OutputError, OSError)  # callers catching OSError see it
+
+
+def test_diagnostics_of_one_chain_are_null_with_a_reason_not_nan():
+    import arviz as az
+    import numpy as np
+
+    from cogarb.fitting import describe_diagnostics, diagnostics
+
+    draws = np.random.default_rng(0).normal(size=(1, 50))
+    stats = {"diverging": np.zeros((1, 50), bool)}
+    found = diagnostics(az.from_dict(posterior={"mu_w": draws}, sample_stats=stats))
+    assert found["max_rhat"] is None and "one chain" in found["max_rhat_note"]
+    assert found["min_ess_bulk"] > 0 and found["chains"] == 1
+    json.dumps(found, allow_nan=False)  # valid JSON
+    assert "R-hat undefined" in describe_diagnostics(found)
+    # two chains: a number again; a variable that never varies: null and named
+    two = az.from_dict(
+        posterior={"mu_w": np.vstack([draws, draws + 0.1]), "fixed": np.ones((2, 50))},
+        sample_stats={"diverging": np.zeros((2, 50), bool)},
+    )
+    found = diagnostics(two)
+    assert found["max_rhat"] is None and found["max_rhat_variable"] == "fixed"
+    json.dumps(found, allow_nan=False)
+    found = diagnostics(
+        az.from_dict(
+            posterior={"mu_w": np.vstack([draws, draws + 0.1])},
+            sample_stats={"diverging": np.zeros((2, 50), bool)},
+        )
+    )
+    assert found["max_rhat"] > 1.0 and found["max_rhat_variable"] == "mu_w"
