@@ -323,6 +323,8 @@ def _run(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     try:
         return COMMANDS[args.command](args)
+    except BrokenPipeError:  # an OSError, but about our reader, not the input: see main
+        raise
     except (CliError, *_user_errors()) as err:
         print(f"cogarb: error: {_one_line(err)}", file=sys.stderr)
         return 2

@@ -1,4 +1,5 @@
 import json
+import os
 import subprocess
 import sys
 
@@ -187,3 +188,21 @@ def test_fit_option_errors_exit_2(tmp_path, capsys, extra, message):
     err = capsys.readouterr().err
     assert err.startswith("cogarb: error:") and message in err and "Traceback" not in err
     assert not (tmp_path / "o").exists()
+
+
+def test_broken_pipe_is_one_line(tmp_path):
+    """`cogarb stay F | head -1`: the reader goes away; one line on stderr, exit 2."""
+    path = tmp_path / "trials.csv"
+    cogarb.write_trials(cogarb.simulate("daw2011", "hybrid", n_participants=3, seed=1), path)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "cogarb", "stay", str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    process.stdout.readline()  # what `head -1` reads, then it exits
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    lines = err.decode().strip().splitlines()
+    assert process.returncode == 2, err
+    assert lines == ["cogarb: error: output closed early (broken pipe)"]

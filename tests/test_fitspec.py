@@ -80,9 +80,21 @@ def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
         (("seed = 3", "seed = 3\nmax_tree_depth = 0"), "must be between 1 and 12, got 0"),
         (("[[fit]]", "[[fit]]\ncentred = 1"), "key 'fit[0].centred' must be true or false"),
         (("seed = 3", "seed = 3\nmax_tree_depth = 7.5"), "max_tree_depth' must be an integer"),
+        # wrongly typed values: each names its key (they were tracebacks)
+        (('path = "trials.csv"', "path = 5"), "key 'data.path' must be a non-empty string"),
+        (('include = "keep"', "include = true"), "key 'data.include' must be a non-empty"),
+        (('include = "keep"', 'format = "excel"'), "key 'data.format' must be one of tidy"),
+        (("seed = 3", "seed = -1"), "key 'sampler.seed' must be 0 or more, got -1"),
+        (("seed = 3", f"seed = {2**63}"), "key 'sampler.seed' must be at most 9223372036854775807"),
+        (("sampler = { seed = 4 }", "sampler = 4"), "key 'fit[1].sampler' must be a table"),
+        (('fits = ["hybrid", "hybrid_again"]', 'fits = "hybrid"'), "'compare.fits' must be a list"),
+        (('name = "hybrid"', 'name = ".."'), "key 'fit[0].name' must be a folder name"),
+        (('name = "hybrid"', 'name = "previous"'), "key 'fit[0].name' must be a folder name"),
+        (("[data]", "[data]\nreward_scale = inf"), "key 'data.reward_scale' must be a positive"),
     ],
 )
 def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
+    assert replace[0] in SPEC  # the edit applies
     path = spec_folder / "fit.toml"
     path.write_text(SPEC.replace(*replace, 1))
     with pytest.raises(FitSpecError, match="fit.toml") as err:
@@ -92,7 +104,34 @@ def test_bad_specs_name_file_and_key(spec_folder, replace, message, capsys):
     assert main(["fit", str(path)]) == 2
     captured = capsys.readouterr().err
     assert captured.startswith("cogarb: error:") and message in captured
+    assert len(captured.splitlines()) == 1
     assert not (spec_folder / "out").exists()
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'[data]\npath = "caf\xe9.csv"\n', "not UTF-8 text (byte 18 is b'\\xe9')"),
+        (b"data = 5\n", "key 'data' must be a table"),
+        (b"sampler = 5\n[data]\npath = 'trials.csv'\n", "key 'sampler' must be a table"),
+        (b"fit = 5\n[data]\npath = 'trials.csv'\n", "key 'fit' must list at least one"),
+        (b"[data]\npath = 'trials.csv'\nfit = [5]\n", "key 'data.fit' is not known"),
+        (b"[data]\npath = 'trials.csv'\n[[fit]]\nagent = 'mf'\n[[fit]]\n", "fit[1].agent"),
+    ],
+)
+def test_unreadable_or_mistyped_files_are_one_line(spec_folder, content, message, capsys):
+    path = spec_folder / "fit.toml"
+    path.write_bytes(content)
+    assert main(["fit", str(path)]) == 2
+    captured = capsys.readouterr().err
+    assert captured.startswith(f"cogarb: error: {path}") and message in captured
+    assert len(captured.splitlines()) == 1
+
+
+def test_a_folder_named_like_a_fit_toml_is_one_line(spec_folder, capsys):
+    (spec_folder / "x.toml").mkdir()
+    assert main(["fit", str(spec_folder / "x.toml")]) == 2
+    assert "is a folder, not a fit.toml file" in capsys.readouterr().err
 
 
 def test_nutpie_options_reach_nutpie_and_leave_other_fingerprints_alone(spec_folder):
