@@ -144,7 +144,11 @@ def _proportion_interval(cell: pd.DataFrame) -> pd.Series:
 
 
 def _require_pairs(trials: pd.DataFrame, pairs: pd.DataFrame) -> None:
-    """Raise ``ValueError`` saying why there is no pair of consecutive trials."""
+    """Raise ``ValueError`` saying why there is no pair of consecutive trials.
+
+    The message starts with the file that :func:`cogarb.validate_trials` recorded in
+    ``trials.attrs["source"]``, if any.
+    """
     if len(pairs):
         return
     t = trials.sort_values(["participant", "trial"], kind="stable")
@@ -168,8 +172,10 @@ def _require_pairs(trials: pd.DataFrame, pairs: pd.DataFrame) -> None:
             "of every two trials t-1, t one is missed (or trial t-1 has no reward or "
             f"transition); {n_missed} of {len(t)} trials are missed"
         )
+    source = trials.attrs.get("source")  # the file, as validate_trials records it
     raise ValueError(
-        "no pairs of consecutive trials (trial t-1 and t of the same participant, both with "
+        (f"{source}: " if source else "")
+        + "no pairs of consecutive trials (trial t-1 and t of the same participant, both with "
         f"a first-stage choice) in {len(t)} trials of {n_participants} "
         f"participant{'' if n_participants == 1 else 's'}: "
         f"{why[0]}; stay analyses need them"

@@ -162,7 +162,7 @@ def test_pairs_are_never_bridged_over_gaps_in_trial_numbers():
 
 
 @pytest.mark.parametrize("analysis", [cogarb.stay_probabilities, cogarb.stay_regression])
-def test_trials_without_consecutive_pairs_say_so(daw2011, analysis):
+def test_trials_without_consecutive_pairs_say_so(daw2011, analysis, tmp_path):
     sims = cogarb.simulate(daw2011, "hybrid", {}, n_participants=2, seed=1)
     even = sims[sims["trial"] % 2 == 0]
     with pytest.raises(ValueError, match="no pairs of consecutive trials") as err:
@@ -170,6 +170,11 @@ def test_trials_without_consecutive_pairs_say_so(daw2011, analysis):
     assert "200 trials of 2 participants" in str(err.value)
     assert "participant 'p1' has trials 2, 4, 6, ..." in str(err.value)
     # every other trial missed: trials are consecutive, but no two with choices are
+    path = tmp_path / "even.csv"
+    even.to_csv(path, index=False)
+    with pytest.raises(ValueError) as err:
+        analysis(cogarb.read_trials(path))
+    assert str(err.value).startswith(f"{path}: no pairs of consecutive trials")
     missed = tiny_trials()
     missed.loc[missed["trial"] % 2 == 1, ["choice1", "state2", "choice2", "common"]] = pd.NA
     missed.loc[missed["trial"] % 2 == 1, "reward"] = np.nan
