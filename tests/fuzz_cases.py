@@ -575,7 +575,8 @@ def check_error(result: Result, case: Case, tokens: list[str], table) -> None:
     if not line.startswith("cogarb: error: "):
         raise Failure("stderr does not start with 'cogarb: error: '", repr(line))
     if not any(_names(line, t) for t in tokens):
-        raise Failure("error names neither the file nor the option at fault", _shape(line))
+        shape = _shape(line)
+        raise Failure(f"error names neither the file nor the option at fault: {shape[:60]}", line)
     if isinstance(table, Table):
         _check_location(line, tokens, table)
 
@@ -768,6 +769,14 @@ def check_simulate(case: Case, folder: Path, result: Result, args: list[str]) ->
     rows = case.expect.get("rows")
     if rows is not None and len(written) != rows:
         raise Failure("simulate wrote the wrong number of rows", f"{len(written)} != {rows}")
+    try:  # what simulate writes, read_trials reads back whole
+        again = cogarb.read_trials(out)
+    except Exception as error:  # any refusal breaks the round trip
+        raise Failure(
+            f"read_trials refuses what simulate wrote ({type(error).__name__})", f"{error!s:.300}"
+        ) from None
+    if len(again) != len(written) or int(again["missed"].sum()) != 0:
+        raise Failure("read_trials reads back other rows than simulate wrote", f"{len(again)}")
     return "succeeded"
 
 
@@ -1242,14 +1251,15 @@ def parquet_cases(draw) -> Case:
         table = pa.Table.from_pandas(frame, preserve_index=False)
     pq.write_table(table, buffer)
     data = buffer.getvalue()
+    note = how
     if how == "truncated":
         cut = draw(st.integers(0, len(data) - 1))
-        data = data[:cut]
+        data, note = data[:cut], f"truncated at byte {cut} of {len(data)}"
     elif how == "flipped":
-        i = draw(st.integers(0, len(data) - 1))
-        data = data[:i] + bytes([draw(st.integers(0, 255))]) + data[i + 1 :]
+        i, byte = draw(st.integers(0, len(data) - 1)), draw(st.integers(0, 255))
+        data, note = data[:i] + bytes([byte]) + data[i + 1 :], f"byte {i} set to {byte}"
     return _stay_case("stay/parquet", data, name="trials.parquet", cell=cell, must_succeed=must,
-                      note=how)  # fmt: skip
+                      note=note)  # fmt: skip
 
 
 def valid_stay_case() -> Case:
@@ -1896,7 +1906,7 @@ def fit_spec_case(edits=(), corruption=None, args=()) -> Case:
 VALID_SPEC_EDITS = [
     ("set", "sampler.draws", 5), ("set", "sampler.seed", 0), ("set", "data.p_common", 0.5),
     ("set", "data.reward_scale", 0.5), ("set", "data.include", "common"),
-    ("set", "fit[0].name", "mf_2"), ("set", "fit[0].centred", True),
+    ("set", "fit[0].sampler", {"seed": 3}), ("set", "fit[0].centred", True),
     ("set", "fit[0].sampler", {"draws": 5}), ("del", "compare"), ("del", "sampler"),
     ("set", "data.format", "tidy"), ("set", "sampler.max_tree_depth", 6),
     ("set", "sampler.low_rank_mass_matrix", True), ("set", "fit[0].covariates", {}),

@@ -17,8 +17,8 @@ samples: :func:`fuzz_cases.patch_sampler` stops it where the model would be
 compiled, and the model it was handed is checked instead.
 
 ``pytest -m slow tests/test_cli_fuzz.py -s`` runs COGARB_FUZZ_EXAMPLES (default
-10,000) generated cases across the commands and prints the count of cases by
-outcome (about 13 minutes on one core).
+10,000) generated cases across the commands, and the named ones, and prints the
+count of cases by outcome (about 13 minutes on one core).
 """
 
 from __future__ import annotations
@@ -125,6 +125,8 @@ def stay_explicit() -> list[fz.Case]:
             ]
         ),
         scripted(fz.parquet_cases, "truncated", 0, 500),
+        scripted(fz.parquet_cases, "flipped", 0, 97, 255),  # how, row, byte, value
+        scripted(fz.truncations, 213),  # one participant's two first trials: no pairs
         scripted(fz.parquet_cases, "duplicate-columns", 0, "load"),
     ]
 
@@ -260,6 +262,7 @@ def fit_spec_explicit() -> list[fz.Case]:
         _spec(("set", "bogus", 1)),
         _spec(("set", "data.bogus", 1)),
         _spec(("set", "fit[0].agent", "hybrid_one_choice")),
+        _spec(("set", "fit[0].agent", ["a"])),
         _spec(corruption=lambda text: (text.encode()[:30], "text cut at 30")),
         _spec(
             corruption=lambda text: (b"# caf\xe9\n" + text.encode(), "latin-1 byte in a comment")
@@ -324,7 +327,7 @@ def test_reflected_walk_with_a_huge_drift_does_not_hang(tmp_path):
 
 @pytest.mark.slow
 def test_fuzz_tally(tmp_path, monkeypatch):
-    # About 10,000 cases across the commands; prints the count of cases by outcome
+    # COGARB_FUZZ_EXAMPLES generated cases (10,000) and the named ones; prints the count by outcome
     # and the distinct failures (also written to COGARB_FUZZ_REPORT if set).
     fz.patch_sampler(monkeypatch)
     total = int(os.environ.get("COGARB_FUZZ_EXAMPLES", "10000"))
@@ -334,8 +337,7 @@ def test_fuzz_tally(tmp_path, monkeypatch):
     for command, share in SLOW_SHARES.items():
         for case in explicit[command]:
             tally.run(case, tmp_path)
-        n = round(total * share) - len(explicit[command])
-        _generated(fz.FAMILIES[command], n, tally, tmp_path)
+        _generated(fz.FAMILIES[command], round(total * share), tally, tmp_path)
         fz.print_now(f"after {command}:\n{tally.counts()}")
     report = tally.report()
     fz.print_now(report)
