@@ -335,7 +335,8 @@ def _one_line(err: BaseException) -> str:
     if isinstance(err, KeyError) and err.args:
         message = f"no such key or column: {err.args[0]!r}"
     elif isinstance(err, OSError) and err.strerror:
-        message = f"{err.filename}: {err.strerror}" if err.filename else err.strerror
+        name = err.filename2 or err.filename  # os.replace(temporary, target): the target
+        message = f"{name}: {err.strerror}" if name else err.strerror
     else:
         message = str(err)
     return " ".join(message.split())
@@ -351,7 +352,12 @@ def _save_figure(fig, path: Path) -> None:
 
 def cmd_simulate(args) -> int:
     import cogarb
+    from cogarb.data import check_output_path
+    from cogarb.runs import output_folder
 
+    out = check_output_path(args.out)  # before simulating: a bad --out loses no work
+    with output_folder(out.parent, retire=()):
+        pass
     params = dict(args.param)
     start = time.perf_counter()
     trials = cogarb.simulate(
@@ -362,7 +368,7 @@ def cmd_simulate(args) -> int:
         seed=args.seed,
         internals=args.internals,
     )
-    out = cogarb.write_trials(trials, args.out)
+    cogarb.write_trials(trials, out)
     print(
         f"simulated {args.participants} × {trials['trial'].max()} trials of agent "
         f"'{args.agent}' in {time.perf_counter() - start:.1f} s -> {out}"
@@ -388,7 +394,14 @@ def cmd_stay(args) -> int:
 
 def cmd_fit(args) -> int:
     import cogarb
-    from cogarb.runs import fit_report, output_folder, posterior_bytes, write_done_marker, write_fit
+    from cogarb.runs import (
+        fit_report,
+        naming,
+        output_folder,
+        posterior_bytes,
+        write_done_marker,
+        write_fit,
+    )
 
     if str(args.trials).endswith(".toml"):
         return _fit_spec(args)
@@ -418,10 +431,11 @@ def cmd_fit(args) -> int:
             f"fitting '{agent}'"
         )
         start = time.perf_counter()
-        idata = cogarb.fit(
-            trials, agent, **sampler, posterior_predictive=args.ppc or False,
-            progress=not args.quiet, **options,
-        )  # fmt: skip
+        with naming(str(args.trials)):
+            idata = cogarb.fit(
+                trials, agent, **sampler, posterior_predictive=args.ppc or False,
+                progress=not args.quiet, **options,
+            )  # fmt: skip
         write_fit(idata, out)
         seconds = time.perf_counter() - start
         write_done_marker(out, None, seconds, agent, trials=str(args.trials))

@@ -807,19 +807,36 @@ def read_table(path: str | os.PathLike) -> pd.DataFrame:
         _check_is_file(path)
         if suffix.endswith(".parquet"):
             return _read_parquet(path)
-        if ".csv" in suffix or ".tsv" in suffix or suffix.endswith(".txt"):
+        if _is_text_table(suffix):
             separator = _separator(path)
             _check_field_counts(path, separator)
             return pd.read_csv(
-                path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8"
-            )  # pandas drops a byte-order mark
+                path, sep=separator, dtype=str, keep_default_na=False, encoding="utf-8",
+                compression="gzip" if suffix.endswith(".gz") else None,
+            )  # fmt: skip  # pandas drops a byte-order mark; never guess a compression
     raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz, .tsv, .txt or .parquet)")
+
+
+@contextmanager
+def _parquet(path: Path) -> Iterator[None]:
+    """pyarrow reports a corrupt file as a plain OSError without errno (e.g. "Couldn't
+    deserialize thrift"): name the file and say it is not readable parquet."""
+    try:
+        yield
+    except OSError as err:
+        if err.errno is not None:
+            raise  # the system's: permission, missing file, ... (see reading)
+        raise TrialDataError(
+            str(path), None, None, None,
+            f"is not a readable parquet file (corrupt, truncated or not parquet: "
+            f"{_one_line(err)})",
+        ) from None  # fmt: skip
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
     import pyarrow.parquet as pq
 
-    with open(path, "rb") as handle:
+    with open(path, "rb") as handle, _parquet(path):
         _refuse_duplicate_columns(pq.read_schema(handle).names, str(path))
         handle.seek(0)
         return pd.read_parquet(handle)
@@ -865,6 +882,17 @@ def _check_field_counts(path: Path, separator: str) -> None:
 TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
 
 
+def _is_text_table(suffix: str) -> bool:
+    """Whether the (last two) suffixes name a text table: .csv, .tsv or .txt, gzipped or not.
+
+    Other compressions (``.csv.zip``, ``.csv.bz2``) are refused as unknown file types
+    rather than left for pandas to guess from the name.
+    """
+    return suffix.endswith(TABLE_SUFFIXES) or suffix.endswith(
+        tuple(s + ".gz" for s in TABLE_SUFFIXES)
+    )
+
+
 def read_header(path: str | os.PathLike) -> list[str]:
     """The column names of a table file (without reading its rows), as written.
 
@@ -887,9 +915,9 @@ def read_header(path: str | os.PathLike) -> list[str]:
         if suffix.endswith(".parquet"):
             import pyarrow.parquet as pq
 
-            with open(path, "rb") as handle:
+            with open(path, "rb") as handle, _parquet(path):
                 return list(pq.read_schema(handle).names)
-        table = any(s in suffix for s in TABLE_SUFFIXES)
+        table = _is_text_table(suffix)
         try:
             with _open_text(path) as handle:
                 rows = csv.reader(handle, delimiter=_separator(path))
@@ -915,6 +943,23 @@ def _separator(path: Path) -> str:
     return ","
 
 
+def check_output_path(path: str | os.PathLike) -> Path:
+    """The path :func:`write_trials` would write, checked before any work is done.
+
+    Raises
+    ------
+    ValueError
+        For a file type other than .csv, .csv.gz or .parquet, or a path that is a
+        folder.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"{path}: is a folder; give a file name (.csv, .csv.gz or .parquet)")
+    if not _suffixes(path).endswith((".parquet", ".csv", ".csv.gz")):
+        raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz or .parquet)")
+    return path
+
+
 def write_trials(trials: pd.DataFrame, path: str | os.PathLike) -> Path:
     """Write trials to CSV or parquet (by extension) atomically.
 
@@ -926,10 +971,8 @@ def write_trials(trials: pd.DataFrame, path: str | os.PathLike) -> Path:
     pathlib.Path
         The path written.
     """
-    path = Path(path)
+    path = check_output_path(path)
     suffix = _suffixes(path)
-    if not (suffix.endswith(".parquet") or ".csv" in suffix):
-        raise ValueError(f"{path}: unknown file type (use .csv, .csv.gz or .parquet)")
     with atomic_path(path) as tmp:
         if suffix.endswith(".parquet"):
             trials.to_parquet(tmp, index=False)

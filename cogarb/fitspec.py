@@ -237,7 +237,7 @@ def _job(table: dict, index: int, sampler: dict, source: Path) -> FitJob:
         table, {"name", "agent", "conditions", "covariates", "centred", "sampler"}, source, prefix
     )
     agent = table.get("agent")
-    if agent not in AGENTS:
+    if not isinstance(agent, str) or agent not in AGENTS:
         raise _fail(source, prefix + "agent", f"must be one of {', '.join(AGENTS)}, got {agent!r}")
     name = table.get("name", agent)
     if not isinstance(name, str) or not _NAME.match(name) or name in RESERVED_NAMES:

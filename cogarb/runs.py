@@ -355,6 +355,7 @@ def run_fit_spec(
             with output_folder(out, hint=hint, retire=()):  # fail before the data are read
                 pass
             trials, n_outside = read_spec_trials(spec)
+            check_spec_against_trials(spec, trials)
             say(
                 f"{spec.data.name}: {trials['participant'].nunique()} participants, "
                 f"{len(trials)} trials ({int(trials['missed'].sum())} missed, excluded from the "
@@ -370,11 +371,13 @@ def run_fit_spec(
         with output_folder(folder, fit_job_bytes(spec, job, trials), hint=hint):
             say(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
             start = time.perf_counter()
-            idata = cogarb.fit(
-                trials, job.agent, **job.sampler_arguments(), p_common=spec.p_common,
-                reward_scale=spec.reward_scale, log_likelihood=needs_log_likelihood(spec, job),
-                progress=progress, **job.model_options(),
-            )  # fmt: skip
+            with naming(f"{spec.source}, fit '{job.name}' on {spec.data.name}"):
+                idata = cogarb.fit(
+                    trials, job.agent, **job.sampler_arguments(), p_common=spec.p_common,
+                    reward_scale=spec.reward_scale,
+                    log_likelihood=needs_log_likelihood(spec, job), progress=progress,
+                    **job.model_options(),
+                )  # fmt: skip
             write_fit(idata, folder)
             seconds = time.perf_counter() - start
             say(fit_report(idata, seconds, folder))
@@ -390,6 +393,44 @@ def run_fit_spec(
         else:
             say(str(compare_fits(out, compared, say)))
     return finished
+
+
+@contextmanager
+def naming(where: str) -> Iterator[None]:
+    """Prefix ``where`` (the file, the fit) to a ``ValueError`` that does not name it.
+
+    The model's checks (an agent that does not fit the task, a condition column
+    with one level) know the trials, not the file or fit.toml they came from.
+    :class:`~cogarb.data.TrialDataError` and the fit.toml's own errors name their
+    file already and pass unchanged.
+    """
+    from cogarb.data import TrialDataError
+    from cogarb.fitspec import FitSpecError
+
+    try:
+        yield
+    except (TrialDataError, FitSpecError):
+        raise
+    except ValueError as err:
+        raise FitSpecError(f"{where}: {err}") from None
+
+
+def check_spec_against_trials(spec, trials) -> None:
+    """Refuse, naming the fit.toml key, settings the data rule out (before any fit).
+
+    ``data.p_common = 1`` (deterministic transitions) suits only tasks without a
+    second-stage choice: with one, the rare transitions the task design has would
+    have probability 0.
+    """
+    from cogarb.fitspec import FitSpecError
+    from cogarb.likelihood import has_stage2_choice
+
+    if spec.p_common == 1.0 and has_stage2_choice(trials):
+        raise FitSpecError(
+            f"{spec.source}: key 'data.p_common' is 1 (deterministic transitions), but "
+            f"{spec.data.name} has a second-stage choice: give the task's common-transition "
+            "probability, in (0, 1)"
+        )
 
 
 def compare_fits(out: Path, fingerprints: Mapping[str, str], say=print):
