@@ -9,8 +9,9 @@ subsets of the real datasets, fitted on the spot: minutes) and :data:`FULL`
 (larger cohorts, and the real-data panels read from the fits written by
 ``cogarb fit fits/<dataset>/fit.toml``).
 
-Numbers are keyed ``f<figure>_<what>``; intervals are 95% (t-intervals over
-simulated participants, quantiles of posterior draws).
+Numbers are keyed ``f<figure>_<what>``; intervals are 95% (effective-sample-size
+Wilson intervals for stay probabilities, t-intervals for mean weights over simulated
+participants, quantiles of posterior draws).
 """
 
 from __future__ import annotations

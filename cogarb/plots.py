@@ -36,7 +36,8 @@ def stay_probability_figure(
     Returns
     -------
     matplotlib.figure.Figure
-        Bars are group means; error bars are 95% t-intervals over participants.
+        Bars are group means; error bars are the 95% intervals of
+        :func:`cogarb.stay_probabilities` (effective-sample-size Wilson intervals).
     """
     if isinstance(stays, StayProbabilities):
         stays = {"": stays}
