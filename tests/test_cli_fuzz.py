@@ -241,9 +241,17 @@ def _spec(*edits, corruption=None, args=()):
     return fz.fit_spec_case(list(edits), corruption, args)
 
 
+def _valid_spec(*edits):
+    case = _spec(*edits)
+    case.must_succeed = True
+    return case
+
+
 def fit_spec_explicit() -> list[fz.Case]:
     return [
         _spec(),
+        _valid_spec(("set", "data.include", "common")),  # fits only the common transitions
+        _valid_spec(("set", "data.p_common", 0.5), ("set", "sampler.draws", 5)),
         _spec(("set", "data.path", 5)),
         _spec(("set", "data.path", "missing.csv")),
         _spec(("set", "data.format", 5)),
