@@ -288,8 +288,13 @@ INTERRUPTED = (
 )
 
 
-def _raise_terminated(signum, frame):
-    raise Terminated
+def _on_stop_signal(signum, frame):
+    """SIGINT/SIGTERM: record the stop (see cogarb._stop) and raise it here and now."""
+    from cogarb import _stop
+
+    error = KeyboardInterrupt if signum == signal.SIGINT else Terminated
+    _stop.request(error)
+    raise error
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -298,8 +303,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv in (["--version"], ["-V"]):  # before importing anything heavy
         print(f"cogarb {__version__}")
         return 0
+    from cogarb import _stop
+
+    _stop.clear()
     on_main_thread = threading.current_thread() is threading.main_thread()
-    previous = signal.signal(signal.SIGTERM, _raise_terminated) if on_main_thread else None
+    stops = (signal.SIGINT, signal.SIGTERM)
+    previous = [signal.signal(s, _on_stop_signal) for s in stops] if on_main_thread else []
     try:
         return _run(argv)
     except KeyboardInterrupt:
@@ -315,8 +324,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("cogarb: error: output closed early (broken pipe)", file=sys.stderr)
         return 2
     finally:
-        if on_main_thread:
-            signal.signal(signal.SIGTERM, previous)
+        for signum, handler in zip(stops, previous, strict=False):
+            signal.signal(signum, handler)
+        _stop.clear()
 
 
 def _run(argv: list[str]) -> int:

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
+from cogarb import _stop
 from cogarb.agents import get_agent
 from cogarb.likelihood import KINDS, TrialArrays, kernel_thetas, per_trial_loglik
 
@@ -177,6 +178,7 @@ def fit(
     start = time.perf_counter()
     compiled = _compile(model, _cache_key(model, agent))
     compile_seconds = time.perf_counter() - start
+    _stop.check()  # a stop lost inside the compiler's C code is raised here
     start = time.perf_counter()
     idata = _sample(
         compiled,
@@ -203,6 +205,7 @@ def fit(
     idata.posterior.attrs.update(_attrs(agent, info))
     idata.posterior.attrs["compile_seconds"] = round(compile_seconds, 2)
     idata.posterior.attrs["sampling_seconds"] = round(sampling_seconds, 2)
+    _stop.check()
     warn_on_diagnostics(idata)
     return idata
 
@@ -220,6 +223,7 @@ def _sample(compiled, draws: int, chains: int, **options):
     sampler = nutpie.sample(compiled, draws=draws, chains=chains, blocking=False, **options)
     try:
         idata = sampler.wait()
+        _stop.check()
     except BaseException:
         sampler.cancel()
         raise

@@ -179,6 +179,9 @@ def write_done_marker(
 ) -> None:
     """Write ``out/done.json``, last: the fit in ``out`` is finished (and matches
     ``fingerprint``, for fits of a fit.toml)."""
+    from cogarb import _stop
+
+    _stop.check()  # never mark a fit finished after a stop was asked for
     record = {"fingerprint": fingerprint, "seconds": round(seconds, 1), "job": job, **details}
     write_json(out / DONE, record)
 

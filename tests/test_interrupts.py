@@ -185,3 +185,31 @@ def test_a_short_posterior_is_an_error_never_a_result(monkeypatch):
     monkeypatch.setattr(nutpie, "sample", lambda *a, **k: _FakeSampler(_posterior(2, 7)))
     with pytest.raises(IncompleteSamplingError, match="2 chain\\(s\\) × 7 draws instead of 2 × 10"):
         _sample(object(), draws=10, chains=2, tune=10, seed=0, cores=1, progress_bar=False)
+
+
+def test_a_stop_lost_in_compiled_code_is_raised_at_the_next_stage(monkeypatch, tmp_path):
+    """A signal whose exception vanished inside C code (seen once in a cold numba
+    compile) still stops the fit before sampling, and no fit is marked done after it."""
+    import nutpie
+
+    import cogarb.fitting
+    from cogarb import _stop
+    from cogarb.runs import write_done_marker
+
+    def compile_swallowing_the_interrupt(model, key):
+        _stop.request(KeyboardInterrupt)  # what the CLI's handler records
+        return object()  # ... while the exception itself was lost
+
+    def never(*args, **kwargs):
+        raise AssertionError("sampling started after a stop was asked for")
+
+    monkeypatch.setattr(cogarb.fitting, "_compile", compile_swallowing_the_interrupt)
+    monkeypatch.setattr(nutpie, "sample", never)
+    trials = cogarb.simulate("daw2011", "mf", n_participants=2, seed=1)
+    with pytest.raises(KeyboardInterrupt):
+        cogarb.fit(trials, "mf", draws=5, tune=5, chains=1, progress=False)
+    _stop.request(KeyboardInterrupt)
+    with pytest.raises(KeyboardInterrupt):
+        write_done_marker(tmp_path, "abc", 1.0, "mf")
+    assert not (tmp_path / "done.json").exists()
+    write_done_marker(tmp_path, "abc", 1.0, "mf")  # the stop is raised once, then cleared
