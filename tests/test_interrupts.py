@@ -213,3 +213,16 @@ def test_a_stop_lost_in_compiled_code_is_raised_at_the_next_stage(monkeypatch, t
         write_done_marker(tmp_path, "abc", 1.0, "mf")
     assert not (tmp_path / "done.json").exists()
     write_done_marker(tmp_path, "abc", 1.0, "mf")  # the stop is raised once, then cleared
+
+
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM])
+def test_the_cli_handler_raises_and_records_the_stop(signum):
+    from cogarb import _stop
+    from cogarb.cli import Terminated, _on_stop_signal
+
+    expected = KeyboardInterrupt if signum == signal.SIGINT else Terminated
+    with pytest.raises(expected):
+        _on_stop_signal(signum, None)
+    with pytest.raises(expected):  # recorded too: raised again at the next stage
+        _stop.check()
+    _stop.check()  # once only
