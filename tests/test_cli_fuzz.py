@@ -127,6 +127,8 @@ def stay_explicit() -> list[fz.Case]:
         scripted(fz.parquet_cases, "truncated", 0, 500),
         scripted(fz.parquet_cases, "flipped", 0, 97, 255),  # how, row, byte, value
         scripted(fz.truncations, 213),  # one participant's two first trials: no pairs
+        # a quote opening a field that never closes: pandas says "row 0" (its own count)
+        scripted(fz.byte_flips, 2, 1627, b"\x01", 111, b'"'),  # n, then (offset, byte) each
         scripted(fz.parquet_cases, "duplicate-columns", 0, "load"),
     ]
 
