@@ -714,7 +714,9 @@ def _file_error(path: Path, err: Exception) -> Exception | None:
     if isinstance(err, pd.errors.EmptyDataError):
         return fail("is empty (no header line)")
     if isinstance(err, pd.errors.ParserError | csv.Error):
-        return fail(f"cannot be parsed: {_one_line(err)}")
+        # pandas counts "row 0" from the header line: say which line of the file it is
+        message = re.sub(r"\brow (\d+)", lambda m: f"line {int(m[1]) + 1}", _one_line(err))
+        return fail(f"cannot be parsed: {message}")
     if _is_arrow_error(err):
         return fail(f"is not a readable parquet file (corrupt, truncated or not parquet: "
                     f"{_one_line(err)})")  # fmt: skip

@@ -49,6 +49,9 @@ MAX_TRIALS = 10**6
 # Point payoffs (Kool et al.: -4..9) beyond a million in size are no plausible design
 # and would not survive the int64 draws and float64 rewards of the simulation.
 MAX_POINTS = 10**6
+# Reward probabilities live in [0, 1]: a step SD beyond the band's width makes every
+# trial a fresh draw, and a huge one (1e300) would reflect for ever; larger is a typo.
+MAX_DRIFT_SD = 1.0
 LOAD_MODES = ("blocks", "trials")
 EVENT_KINDS = ("transition_reversal", "reward_reset", "new_states")
 
@@ -273,8 +276,10 @@ def _check_task(task: Task, where: str) -> None:
             raise _fail(
                 where, f"rewards.{key}", f"must be a finite number, got {_show(getattr(r, key))}"
             )
-    if r.drift_sd < 0:
-        raise _fail(where, "rewards.drift_sd", f"must be >= 0, got {r.drift_sd!r}")
+    if not 0 <= r.drift_sd <= MAX_DRIFT_SD:
+        raise _fail(
+            where, "rewards.drift_sd", f"must be in [0, {MAX_DRIFT_SD}], got {r.drift_sd!r}"
+        )
     if not 0.0 <= r.lower < r.upper <= 1.0:
         raise _fail(
             where,

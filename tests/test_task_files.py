@@ -240,3 +240,13 @@ def test_cli_prints_one_line_for_a_bad_task_file(tmp_path, capsys):
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"cogarb: error: {path}: key 'n_trials'")
     assert not (tmp_path / "s.csv").exists()
+
+
+def test_a_drift_wider_than_the_probability_band_is_refused(tmp_path):
+    """drift_sd = 1e300 passed the old check (finite, >= 0) and reflected for ever."""
+    path = tmp_path / "wild.toml"
+    path.write_text("n_trials = 10\n[rewards]\ndrift_sd = 1e300\n")
+    with pytest.raises(
+        cogarb.TaskSpecError, match=r"rewards\.drift_sd.*must be in \[0, 1.0\], got 1e\+300"
+    ):
+        cogarb.load_task(path)
