@@ -74,9 +74,11 @@ def main(argv=None) -> dict:
     attrs = idata.posterior.attrs
     figures = sampling_figures(idata, attrs["compile_seconds"], attrs["sampling_seconds"])
     if args.save is not None:
-        from cogarb.runs import write_fit
+        from cogarb.runs import output_folder, retire_outputs, write_fit
 
-        write_fit(idata, args.save)
+        with output_folder(args.save):
+            retire_outputs(Path(args.save))  # an earlier fit's done.json never vouches for this
+            write_fit(idata, args.save)
         _mark_done_if_same_as_fit_toml(args, sampler, attrs)
     out = {
         "participants": data.n_participants,

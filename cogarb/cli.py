@@ -366,7 +366,7 @@ def cmd_simulate(args) -> int:
     from cogarb.runs import output_folder
 
     out = check_output_path(args.out)  # before simulating: a bad --out loses no work
-    with output_folder(out.parent, retire=()):
+    with output_folder(out.parent):
         pass
     params = dict(args.param)
     start = time.perf_counter()
@@ -409,6 +409,7 @@ def cmd_fit(args) -> int:
         naming,
         output_folder,
         posterior_bytes,
+        retire_outputs,
         write_done_marker,
         write_fit,
     )
@@ -434,7 +435,7 @@ def cmd_fit(args) -> int:
         trials["participant"].nunique(), len(cogarb.get_agent(agent).parameter_names),
         ppc_draws=args.ppc,
     )  # fmt: skip
-    with output_folder(out, needed):  # before compiling: a fit is never lost to its folder
+    with output_folder(out, needed):  # before any work: a fit is never lost to its folder
         print(
             f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} "
             f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood); "
@@ -444,7 +445,8 @@ def cmd_fit(args) -> int:
         with naming(str(args.trials)):
             idata = cogarb.fit(
                 trials, agent, **sampler, posterior_predictive=args.ppc or False,
-                progress=not args.quiet, **options,
+                progress=not args.quiet, before_compile=lambda: retire_outputs(out),
+                **options,
             )  # fmt: skip
         write_fit(idata, out)
         seconds = time.perf_counter() - start
@@ -491,15 +493,23 @@ def cmd_recover(args) -> int:
     import pandas as pd
 
     import cogarb
-    from cogarb.runs import DONE, FIT_FILES, output_folder, write_done_marker, write_fit
+    from cogarb.runs import (
+        DONE,
+        FIT_FILES,
+        output_folder,
+        retire_outputs,
+        write_done_marker,
+        write_fit,
+    )
 
     out = _out(args)
     start = time.perf_counter()
     tables = ("recovery.csv", "recovery_summary.csv")
-    with output_folder(out, retire=(*FIT_FILES, *tables, DONE)):
+    with output_folder(out):
         result = cogarb.recover(
             args.agent or "hybrid", args.task, args.participants, **_sampler_args(args),
             progress=not args.quiet,
+            before_compile=lambda: retire_outputs(out, (*FIT_FILES, *tables, DONE)),
         )  # fmt: skip
         write_fit(
             result.idata, out, dict(zip(tables, (result.participants, result.summary), strict=True))
@@ -519,7 +529,7 @@ def cmd_demo(args) -> int:
     from cogarb.runs import write_text as _atomic_write_text
 
     out = Path(args.out)
-    with output_folder(out, retire=()):
+    with output_folder(out):
         pass
     task = cogarb.load_task("daw2011")
     labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)",
@@ -572,7 +582,7 @@ def make_paper_figures(
     unknown = [k for k in only if k not in FIGURES]
     if unknown:
         raise CliError(f"--only {unknown[0]}: the figures are {', '.join(FIGURES)}")
-    with output_folder(out, retire=()):
+    with output_folder(out):
         pass
     keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
     numbers_path = out / "numbers.json"

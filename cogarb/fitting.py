@@ -24,7 +24,7 @@ import dataclasses
 import os
 import time
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -125,6 +125,7 @@ def fit(
     progress: bool = True,
     cores: int | None = None,
     sampler_options: Mapping | None = None,
+    before_compile: Callable[[], None] | None = None,
     **model_options,
 ):
     """Sample the hierarchical model of ``agent`` on ``trials`` with nutpie.
@@ -154,6 +155,10 @@ def fit(
         Extra keyword arguments of :func:`nutpie.sample`, e.g.
         ``{"low_rank_modified_mass_matrix": True}`` (fewer leapfrog steps per draw on
         correlated posteriors) or ``{"target_accept": 0.9}`` (fewer divergences).
+    before_compile : callable, optional
+        Called without arguments once the model is built (so the data and options
+        are valid) and before it is compiled: the command line moves a fit's
+        earlier outputs aside here, so that a typo in an option loses nothing.
     **model_options
         ``conditions``, ``covariates``, ``priors``, ``p_common``, ``reward_scale``,
         ``centred``: see :func:`cogarb.build_model`.
@@ -175,6 +180,8 @@ def fit(
     model = build_model(trials, agent, **model_options)
     if posterior_predictive:
         _check_ppc_inputs(model.cogarb["data"])  # before, not after, a long sampling run
+    if before_compile is not None:
+        before_compile()
     start = time.perf_counter()
     compiled = _compile(model, _cache_key(model, agent))
     compile_seconds = time.perf_counter() - start
@@ -410,28 +417,52 @@ def diagnostics(idata) -> dict:
 
 
 def _extreme(values, key: str, pick) -> dict:
-    """``{key: worst value, key_variable: its variable}``; None with a note where undefined."""
-    undefined = [v for v in values.data_vars if not np.isfinite(values[v].values).all()]
+    """``{key: worst finite value, key_variable: its variable}``, and where some
+    variables' values are undefined (NaN: draws that never vary) or infinite (R-hat
+    of chains stuck apart), ``key_undefined`` listing them and ``key_note`` saying so.
+
+    An undefined variable never hides another's bad value; an infinite R-hat is the
+    worst of all and is reported as ``None`` (JSON has no infinity) with its note.
+    """
+    worst, worst_variable, undefined, infinite = None, None, [], []
+    for variable in values.data_vars:
+        array = np.asarray(values[variable].values, dtype=float).ravel()
+        if np.isnan(array).any():
+            undefined.append(variable)
+        if np.isinf(array).any():
+            infinite.append(variable)
+        finite = array[np.isfinite(array)]
+        if finite.size and (worst is None or pick(worst, pick(finite)) != worst):
+            worst, worst_variable = float(pick(finite)), variable
+    found = {key: worst, f"{key}_variable": worst_variable}
+    notes = []
+    if infinite:
+        found |= {key: None, f"{key}_variable": infinite[0]}
+        notes.append(f"infinite for '{infinite[0]}' (chains stuck at different values)")
     if undefined:
-        return {
-            key: None,
-            f"{key}_variable": undefined[0],
-            f"{key}_note": f"undefined for '{undefined[0]}' (its draws do not vary)",
-        }
-    worst = pick(values.data_vars, key=lambda v: pick(values[v].values.ravel()))
-    return {key: float(pick(values[worst].values.ravel())), f"{key}_variable": worst}
+        found[f"{key}_undefined"] = undefined
+        notes.append(f"undefined for '{undefined[0]}' (its draws do not vary)")
+    if notes:
+        found[f"{key}_note"] = "; ".join(notes)
+    return found
 
 
 def warn_on_diagnostics(idata) -> dict:
     """Warn (:class:`SamplingWarning`) with advice on poor diagnostics; return them."""
     found = diagnostics(idata)
     problems = []
-    if found["max_rhat"] is None:
+    if found["chains"] < 2:
         problems.append(f"convergence is unchecked: {found['max_rhat_note']}")
-    elif not found["max_rhat"] <= RHAT_MAX:
+    elif found["max_rhat"] is None or not found["max_rhat"] <= RHAT_MAX:
+        value = "∞" if found["max_rhat"] is None else f"{found['max_rhat']:.3f}"
         problems.append(
-            f"R-hat {found['max_rhat']:.3f} > {RHAT_MAX} for '{found['max_rhat_variable']}': "
+            f"R-hat {value} > {RHAT_MAX} for '{found['max_rhat_variable']}': "
             "chains disagree; run longer (more tune and draws) or check the data"
+        )
+    if found.get("max_rhat_undefined") or found.get("min_ess_bulk_undefined"):
+        names = {*found.get("max_rhat_undefined", ()), *found.get("min_ess_bulk_undefined", ())}
+        problems.append(
+            f"R-hat and ESS are undefined for {', '.join(sorted(names))}: their draws do not vary"
         )
     if found["min_ess_bulk"] is None:
         problems.append(f"bulk ESS {found['min_ess_bulk_note']}")

@@ -56,17 +56,16 @@ def _free_bytes(folder: Path) -> int:
 def output_folder(
     out: str | os.PathLike,
     needed_bytes: int = 0,
-    retire: tuple[str, ...] = (*FIT_FILES, DONE),
     hint: str = "choose another folder with --out",
 ) -> Iterator[Path]:
     """Make ``out`` ready for a run's results, before the run does any work.
 
-    Creates the folder (and its parents), makes and removes a test file in it,
-    checks that ``needed_bytes`` plus a margin are free, and moves the files named
-    in ``retire`` left by an earlier run (``done.json`` first) into
-    ``out/previous/``, replacing what an older run left there. If the block raises
-    before anything was written, the folders this call created are removed again
-    when still empty.
+    Creates the folder (and its parents), makes and removes a test file in it and
+    checks that ``needed_bytes`` plus a margin are free. If the block raises, the
+    folders this call created are removed again when still empty. Earlier results
+    in the folder are left alone here: :func:`retire_outputs` moves them aside once
+    the run's inputs are known to be good (see ``before_compile`` of
+    :func:`cogarb.fit`).
 
     Raises
     ------
@@ -85,7 +84,6 @@ def output_folder(
                 f"{(needed_bytes + SPACE_MARGIN_BYTES) / 2**20:,.0f} MB; free some space or "
                 f"{hint}"
             )
-        retire_outputs(out, retire)
         yield out
     except BaseException:
         for folder in reversed(created):  # deepest first
@@ -122,26 +120,68 @@ def _probe(out: Path, hint: str) -> None:
         raise OutputError(f"{out}: cannot write there ({err.strerror}); {hint}") from None
 
 
-def retire_outputs(out: Path, names: tuple[str, ...]) -> list[str]:
-    """Move the files ``names`` of an earlier run from ``out`` into ``out/previous/``.
+def retire_outputs(out: Path, names: tuple[str, ...] = (*FIT_FILES, DONE)) -> list[str]:
+    """Clear the files ``names`` of an earlier run out of ``out`` before a new run writes.
 
-    The done marker goes first, so that at no moment do old results look finished
-    beside new ones. Returns the names moved.
+    A finished set (its marker, ``done.json`` or ``compare.done.json``, among
+    ``names``) moves as a whole into ``out/previous/``, marker first, replacing the
+    set an older run left there: at no moment do old results look finished beside
+    new ones, and ``previous/`` always holds one finished set, never a mixture. An
+    unfinished set (no marker: an interrupted run's leftovers, never a result) is
+    deleted. Returns the names moved.
     """
     present = [name for name in names if (out / name).exists()]
-    if not present:
+    markers = [name for name in (DONE, COMPARE_DONE) if name in names]
+    if not any(name in present for name in markers):
+        for name in present:
+            (out / name).unlink()
         return []
-    if DONE in present:
-        (out / DONE).unlink()
-        present.remove(DONE)
-    if COMPARE_DONE in present:
-        (out / COMPARE_DONE).unlink()
-        present.remove(COMPARE_DONE)
     previous = out / PREVIOUS
+    _clear(previous, names, markers)
     previous.mkdir(exist_ok=True)
-    for name in present:
+    ordered = [*(m for m in markers if m in present), *(n for n in present if n not in markers)]
+    for name in ordered:
         os.replace(out / name, previous / name)
-    return present
+    return ordered
+
+
+def _clear(folder: Path, names: tuple[str, ...], markers: list[str]) -> None:
+    """Remove the files ``names`` from ``folder``, its markers first."""
+    for name in [*markers, *(n for n in names if n not in markers)]:
+        (folder / name).unlink(missing_ok=True)
+
+
+def restore_previous(
+    out: Path, fingerprint: str, names: tuple[str, ...] = (*FIT_FILES, DONE)
+) -> bool:
+    """Bring a finished fit with ``fingerprint`` back from ``out/previous/``, if there is one.
+
+    After a quick look with other settings (``--draws 50``), rerunning with the
+    file's settings finds the fit they made in ``previous/`` instead of fitting
+    again. The quick look's own finished set takes its place there. Returns whether
+    a fit was restored.
+    """
+    previous = out / PREVIOUS
+    if not is_finished(previous, fingerprint):
+        return False
+    swap = out / ".restoring"
+    shutil.rmtree(swap, ignore_errors=True)
+    swap.mkdir()
+    current_finished = (out / DONE).exists()
+    for name in [DONE, *(n for n in names if n != DONE)]:  # marker first out of the way
+        if (out / name).exists():
+            if current_finished:
+                os.replace(out / name, swap / name)
+            else:
+                (out / name).unlink()
+    for name in [*(n for n in names if n != DONE), DONE]:  # marker last into place
+        if (previous / name).exists():
+            os.replace(previous / name, out / name)
+    for name in names:
+        if (swap / name).exists():
+            os.replace(swap / name, previous / name)
+    swap.rmdir()
+    return True
 
 
 def write_text(path: Path, text: str) -> None:
@@ -325,9 +365,12 @@ def run_fit_spec(
         ``{fit name: fingerprint}`` of the fits that are finished now.
 
     Each fit's folder is prepared (:func:`output_folder`: created, proven writable,
-    earlier outputs moved to ``previous/``) before its data are read or its model
-    compiled; a fit in the comparison also moves a ``compare.csv`` that depended on
-    it out of the way. The fit's ``done.json`` is written last.
+    space checked) before its model is built; once the model is built (the data and
+    options are valid) and before it is compiled, the fit's earlier outputs move to
+    ``previous/`` (:func:`retire_outputs`), and a fit in the comparison also moves
+    the ``compare.csv`` that depended on it. The fit's ``done.json`` is written
+    last. A finished fit of the current settings found in ``previous/`` (left there
+    by a quick look with ``--draws``) is restored instead of fitted again.
     """
     import dataclasses
     import time
@@ -348,14 +391,14 @@ def run_fit_spec(
             job = dataclasses.replace(job, sampler={**job.sampler, **sampler_overrides})
         folder = out / job.name
         fingerprint = spec.fingerprint(job)
-        if is_finished(folder, fingerprint):
+        if is_finished(folder, fingerprint) or restore_previous(folder, fingerprint):
             say(f"{job.name}: up to date in {folder}/ (skipped)")
             finished[job.name] = fingerprint
             continue
         if only and job.name not in only:
             continue
         if trials is None:
-            with output_folder(out, hint=hint, retire=()):  # fail before the data are read
+            with output_folder(out, hint=hint):  # fail before the data are read
                 pass
             trials, n_outside = read_spec_trials(spec)
             check_spec_against_trials(spec, trials)
@@ -369,8 +412,13 @@ def run_fit_spec(
                     else ""
                 )
             )
-        if job.name in spec.compare:
-            retire_outputs(out, (COMPARE_DONE, COMPARE))
+
+        def retire(folder=folder, compared=job.name in spec.compare):
+            """Once the model is built (data and options valid), before compiling."""
+            retire_outputs(folder)
+            if compared:
+                retire_outputs(out, (COMPARE_DONE, COMPARE))
+
         with output_folder(folder, fit_job_bytes(spec, job, trials), hint=hint):
             say(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
             start = time.perf_counter()
@@ -379,12 +427,12 @@ def run_fit_spec(
                     trials, job.agent, **job.sampler_arguments(), p_common=spec.p_common,
                     reward_scale=spec.reward_scale,
                     log_likelihood=needs_log_likelihood(spec, job), progress=progress,
-                    **job.model_options(),
+                    before_compile=retire, **job.model_options(),
                 )  # fmt: skip
             write_fit(idata, folder)
             seconds = time.perf_counter() - start
-            say(fit_report(idata, seconds, folder))
             write_done_marker(folder, fingerprint, seconds, job.name)  # last: marks completion
+        say(fit_report(idata, seconds, folder))
         finished[job.name] = fingerprint
     waiting = [name for name in spec.compare if name not in finished]
     if spec.compare and waiting:

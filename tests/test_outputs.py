@@ -23,7 +23,10 @@ from cogarb.runs import (
     OutputError,
     UnfinishedFitError,
     finished_fit_path,
+    is_finished,
     output_folder,
+    restore_previous,
+    retire_outputs,
     write_done_marker,
 )
 
@@ -165,17 +168,47 @@ def test_fit_names_are_safe_folder_names(name, tmp_path, trials_file):
         load_fit_spec(tmp_path / "fit.toml")
 
 
-def test_earlier_outputs_move_aside_before_work(tmp_path):
+def _fit_set(folder, label: str, fingerprint: str | None = "old") -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("posterior.nc", "summary.csv", "diagnostics.json"):
+        (folder / name).write_text(f"{label} {name}")
+    if fingerprint is not None:
+        write_done_marker(folder, fingerprint, 1.0, label)
+
+
+def test_a_finished_set_moves_aside_whole_and_leftovers_are_dropped(tmp_path):
     out = tmp_path / "fit"
-    out.mkdir()
-    for name in ("posterior.nc", "summary.csv", "done.json", "notes.txt"):
-        (out / name).write_text(f"old {name}")
-    with pytest.raises(RuntimeError), output_folder(out):
-        assert not (out / "done.json").exists()  # gone first: nothing looks finished
-        raise RuntimeError("the fit failed")
-    assert sorted(p.name for p in (out / "previous").iterdir()) == ["posterior.nc", "summary.csv"]
-    assert (out / "notes.txt").read_text() == "old notes.txt"  # not ours: left alone
-    assert out.is_dir()  # not removed: it was there before
+    _fit_set(out, "A")
+    (out / "notes.txt").write_text("the user's")
+    with output_folder(out):
+        assert (out / "done.json").exists()  # preparing the folder moves nothing yet
+    retire_outputs(out)
+    assert not (out / "done.json").exists() and not (out / "posterior.nc").exists()
+    assert (out / "previous" / "posterior.nc").read_text() == "A posterior.nc"
+    assert is_finished(out / "previous", "old")  # the whole set, with its marker
+    assert (out / "notes.txt").read_text() == "the user's"  # not ours: left alone
+    # an interrupted run's leftovers (no done.json) never replace the finished set
+    _fit_set(out, "B", fingerprint=None)
+    retire_outputs(out)
+    assert not (out / "posterior.nc").exists()
+    assert (out / "previous" / "posterior.nc").read_text() == "A posterior.nc"
+    # a newer finished set replaces the older one entirely: never a mixture
+    _fit_set(out, "C", fingerprint="new")
+    (out / "summary.csv").unlink()
+    retire_outputs(out)
+    assert (out / "previous" / "posterior.nc").read_text() == "C posterior.nc"
+    assert not (out / "previous" / "summary.csv").exists()
+
+
+def test_a_finished_fit_in_previous_is_restored_not_refitted(tmp_path):
+    out = tmp_path / "fit"
+    _fit_set(out, "quick look", fingerprint="draws=50")
+    _fit_set(out / "previous", "A", fingerprint="the file's")
+    assert not restore_previous(out, "another")
+    assert restore_previous(out, "the file's")
+    assert is_finished(out, "the file's") and (out / "posterior.nc").read_text() == "A posterior.nc"
+    assert is_finished(out / "previous", "draws=50")  # the quick look kept in its place
+    assert not (out / ".restoring").exists()
 
 
 def test_only_finished_fits_with_matching_fingerprints_are_read(tmp_path):
@@ -225,8 +258,16 @@ def test_diagnostics_of_one_chain_are_null_with_a_reason_not_nan():
         posterior={"mu_w": np.vstack([draws, draws + 0.1]), "fixed": np.ones((2, 50))},
         sample_stats={"diverging": np.zeros((2, 50), bool)},
     )
-    found = diagnostics(two)
-    assert found["max_rhat"] is None and found["max_rhat_variable"] == "fixed"
+    found = diagnostics(two)  # the constant variable hides nothing: mu_w's R-hat is worst
+    assert found["max_rhat"] > 1.01 and found["max_rhat_variable"] == "mu_w"
+    assert found["max_rhat_undefined"] == ["fixed"] and "fixed" in found["max_rhat_note"]
+    json.dumps(found, allow_nan=False)
+    stuck = az.from_dict(  # chains stuck at different values: R-hat is infinite
+        posterior={"mu_w": np.vstack([np.zeros(50), np.ones(50)])},
+        sample_stats={"diverging": np.zeros((2, 50), bool)},
+    )
+    found = diagnostics(stuck)
+    assert found["max_rhat"] is None and "infinite" in found.get("max_rhat_note", "")
     json.dumps(found, allow_nan=False)
     found = diagnostics(
         az.from_dict(
@@ -235,3 +276,14 @@ def test_diagnostics_of_one_chain_are_null_with_a_reason_not_nan():
         )
     )
     assert found["max_rhat"] > 1.0 and found["max_rhat_variable"] == "mu_w"
+
+
+def test_a_bad_option_leaves_the_finished_fit_in_place(tmp_path, trials_file, capsys):
+    """Earlier results move aside only once the model is built: a typo loses nothing."""
+    out = tmp_path / "fit"
+    _fit_set(out, "A", fingerprint=None)
+    write_done_marker(out, None, 1.0, "hybrid")
+    argv = ["fit", str(trials_file), "--out", str(out), "--condition", "w=lod", "--quiet"]
+    assert main(argv) == 2
+    assert "'lod' is not in the trials" in _one_error_line(capsys)
+    assert is_finished(out) and not (out / "previous").exists()
