@@ -214,6 +214,13 @@ def _to_float(
     return values, missing
 
 
+def file_row(trials: pd.DataFrame, i: int) -> int:
+    """The 1-based row of the file that position ``i`` came from: read_trials numbers its
+    rows 0, 1, ... and selecting trials (``include``) keeps those labels."""
+    label = trials.index[i]
+    return int(label) + 1 if isinstance(label, int | np.integer) else i + 1
+
+
 def to_numbers(
     series: pd.Series, column: str, source: str = "trials"
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -975,6 +982,8 @@ def write_trials(trials: pd.DataFrame, path: str | os.PathLike) -> Path:
     """
     path = check_output_path(path)
     suffix = _suffixes(path)
+    trials = trials.copy(deep=False)
+    trials.attrs = {}  # parquet would keep the source file read_trials recorded
     with atomic_path(path) as tmp:
         if suffix.endswith(".parquet"):
             trials.to_parquet(tmp, index=False)

@@ -175,6 +175,10 @@ class FitSpec:
             "job": _job_settings(job),
             "cogarb": __version__,
         }
+        if self.compare and job.name not in self.compare:
+            # written without its trial log-likelihood: naming it in [compare] later
+            # must refit it (the comparison needs them), not skip it as up to date
+            settings["log_likelihood"] = False
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()
 

@@ -53,7 +53,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from cogarb.agents import Agent, get_agent
-from cogarb.data import TrialDataError, to_numbers, validate_trials
+from cogarb.data import TrialDataError, file_row, to_numbers, validate_trials
 from cogarb.likelihood import (
     DATA_FIELDS,
     TrialArrays,
@@ -138,7 +138,7 @@ def covariate_matrix(
         if missing.any():
             i = int(np.flatnonzero(missing)[0])
             raise TrialDataError(
-                source, _file_row(trials, i), column, _cell(trials[column], i),
+                source, file_row(trials, i), column, _cell(trials[column], i),
                 "is missing: a participant covariate needs a value on every trial",
             )  # fmt: skip
         values = pd.Series(numbers, index=trials.index)
@@ -156,13 +156,6 @@ def covariate_matrix(
         out[:, j] = (x - mean) / sd
         scaling[column] = (mean, sd)
     return out, scaling
-
-
-def _file_row(trials: pd.DataFrame, i: int) -> int:
-    """The 1-based row of the file that position ``i`` came from: read_trials numbers its
-    rows 0, 1, ... and selecting trials (``include``) keeps those labels."""
-    label = trials.index[i]
-    return int(label) + 1 if isinstance(label, int | np.integer) else i + 1
 
 
 def _cell(series: pd.Series, i: int):

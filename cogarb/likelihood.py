@@ -47,7 +47,7 @@ from pytensor.link.numba.dispatch.basic import (
 
 from cogarb._kernels import loglik as _loglik
 from cogarb.agents import Agent, get_agent, kernel_parameter_order
-from cogarb.data import MISSING_TOKENS, TrialDataError, validate_trials
+from cogarb.data import MISSING_TOKENS, TrialDataError, file_row, validate_trials
 from cogarb.simulate import REWARD_PROB_COLUMNS
 
 KINDS = {
@@ -186,7 +186,7 @@ def binary_levels(trials: pd.DataFrame, column: str, source: str | None = None) 
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise TrialDataError(
-            source, i + 1, column, _item(values.iloc[i]),
+            source, file_row(trials, i), column, _item(values.iloc[i]),
             "is missing: a condition column needs one of its two levels on every trial",
         )  # fmt: skip
     found = [_item(v) for v in pd.unique(values)]
@@ -200,7 +200,7 @@ def binary_levels(trials: pd.DataFrame, column: str, source: str | None = None) 
         i = int(np.flatnonzero(~values.isin(found[:2]).to_numpy())[0])
         shown = ", ".join(map(repr, found[:6])) + (", ..." if len(found) > 6 else "")
         raise TrialDataError(
-            source, i + 1, column, _item(values.iloc[i]),
+            source, file_row(trials, i), column, _item(values.iloc[i]),
             f"is a third level: the column has {len(found)} levels ({shown}) and a "
             "condition effect needs exactly two levels",
         )  # fmt: skip

@@ -360,7 +360,7 @@ def _read_fit(fits_dir: Path, dataset: str, name: str):
     job = next((job for job in spec.fits if job.name == name), None)
     if job is None:
         raise FileNotFoundError(f"{spec.source} has no fit named {name!r}")
-    how = f"cogarb fit {spec.source} --only {name}` first, or make the quick figures (`--quick"
+    how = f"cogarb fit {spec.source} --only {name}` first, or make the quick figures: `--quick"
     path = finished_fit_path(spec.out / name, spec.fingerprint(job), how)
     return az.from_netcdf(path)
 

@@ -230,3 +230,17 @@ def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, cap
     summary = pd.read_csv(out / "hybrid" / "summary.csv", index_col=0)
     assert "mu_w" in summary.index
     assert (out / "hybrid" / "posterior.nc").stat().st_mtime_ns != stamp
+
+
+def test_naming_a_fit_in_compare_refits_it_with_log_likelihoods(spec_folder):
+    """A fit outside [compare] is written without trial log-likelihoods; comparing it
+    later must change its fingerprint (refit), not skip it and fail in the LOO."""
+    path = spec_folder / "fit.toml"
+    both = load_fit_spec(path)
+    path.write_text(SPEC.replace('fits = ["hybrid", "hybrid_again"]', 'fits = ["hybrid"]'))
+    one = load_fit_spec(path)
+    assert one.fingerprint(one.fits[0]) == both.fingerprint(both.fits[0])  # still compared
+    assert one.fingerprint(one.fits[1]) != both.fingerprint(both.fits[1])
+    path.write_text(SPEC.replace('[compare]\nfits = ["hybrid", "hybrid_again"]\n', ""))
+    none = load_fit_spec(path)  # no [compare]: every fit keeps its log-likelihood
+    assert none.fingerprint(none.fits[1]) == both.fingerprint(both.fits[1])

@@ -694,3 +694,19 @@ def test_gillan_questionnaire_problems_name_file_row_column(tmp_path, report, ma
     with pytest.raises(TrialDataError, match=match) as err:
         cogarb.read_trials(folder, format="gillan2016")
     assert str(err.value).startswith(str(tmp_path / "self_report_study1.csv")), err.value
+
+
+def test_condition_errors_name_the_file_row_after_selection_and_sorting(tmp_path):
+    """Rows are the file's rows even after `include` drops some and trials are sorted."""
+    from cogarb.likelihood import binary_levels
+
+    trials = cogarb.simulate("daw2011", "hybrid", n_participants=2, seed=1)
+    trials["cond"] = "a"
+    trials.loc[trials.index[::2], "cond"] = "b"
+    trials.loc[300, "cond"] = ""  # file row 301
+    path = tmp_path / "t.csv"
+    cogarb.write_trials(trials, path)
+    read = cogarb.read_trials(path)
+    kept = read[read["trial"] > 50].sort_values(["trial", "participant"])
+    with pytest.raises(TrialDataError, match=r"t\.csv, row 301, column 'cond'"):
+        binary_levels(kept, "cond")
