@@ -37,14 +37,14 @@ def trials_file(tmp_path_factory):
     return path
 
 
-def _spec_folder(tmp_path: Path, trials_file: Path, draws: int) -> Path:
+def _spec_folder(tmp_path: Path, trials_file: Path, draws: int, tune: int) -> Path:
     """A fit.toml with one compared fit whose earlier, finished outputs are on disk."""
     folder = tmp_path / "dataset"
     (folder / "out" / "hybrid").mkdir(parents=True)
     (folder / "trials.csv").write_bytes(trials_file.read_bytes())
     (folder / "fit.toml").write_text(
         '[data]\npath = "trials.csv"\n'
-        f"[sampler]\ndraws = {draws}\ntune = {draws}\nchains = 2\nseed = 1\n"
+        f"[sampler]\ndraws = {draws}\ntune = {tune}\nchains = 2\nseed = 1\n"
         '[[fit]]\nname = "hybrid"\nagent = "hybrid"\n'
         '[compare]\nfits = ["hybrid"]\n'
     )
@@ -105,10 +105,11 @@ CASES = [
 def test_interrupted_spec_fit_leaves_nothing_that_looks_finished(
     stage, signum, tmp_path, trials_file
 ):
-    # long sampling phases, so the signal lands inside the one announced; the writing
-    # stage needs the sampling to finish first
+    # the announced phase is long (200,000 steps, minutes), so the signal lands inside
+    # it, and the phases before it are short; the writing stage needs sampling to end
     draws = 100 if stage == "writing" else 200_000
-    folder = _spec_folder(tmp_path, trials_file, draws)
+    tune = 200_000 if stage == "tuning" else 100
+    folder = _spec_folder(tmp_path, trials_file, draws, tune)
     out = folder / "out"
     result = _interrupt(stage, ["fit", str(folder / "fit.toml"), "--quiet"], signum)
     _assert_one_line(result, signum)
@@ -131,7 +132,7 @@ def test_interrupted_spec_fit_leaves_nothing_that_looks_finished(
 def test_interrupted_plain_fit_is_not_marked_done(tmp_path, trials_file):
     out = tmp_path / "fit"
     argv = ["fit", str(trials_file), "--out", str(out), "--quiet", "--draws", "200000"]
-    result = _interrupt("drawing", [*argv, "--tune", "200000", "--chains", "2"], signal.SIGINT)
+    result = _interrupt("drawing", [*argv, "--tune", "100", "--chains", "2"], signal.SIGINT)
     _assert_one_line(result, signal.SIGINT)
     assert "interrupted" in result.stderr
     assert not out.exists()  # nothing written: the folder made for the fit is removed again
