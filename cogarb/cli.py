@@ -23,8 +23,6 @@ from pathlib import Path
 
 from cogarb._version import __version__
 
-MAX_SEED = 2**63 - 1  # nutpie and numpy take seeds up to 2**64; keep well inside int64
-
 
 def _user_errors() -> tuple[type[BaseException], ...]:
     from cogarb.data import TrialDataError
@@ -49,9 +47,11 @@ def _parse_param(text: str) -> tuple[str, float]:
 
 
 def _integer(low: int, what: str):
-    """An argparse type: an integer >= ``low`` (and at most MAX_SEED)."""
+    """An argparse type: an integer >= ``low`` and at most fitspec's ``MAX_SEED``."""
 
     def parse(text: str) -> int:
+        from cogarb.fitspec import MAX_SEED
+
         try:
             value = int(text)
         except ValueError:
@@ -363,11 +363,10 @@ def _save_figure(fig, path: Path) -> None:
 def cmd_simulate(args) -> int:
     import cogarb
     from cogarb.data import check_output_path
-    from cogarb.runs import output_folder
+    from cogarb.runs import prepare_output
 
     out = check_output_path(args.out)  # before simulating: a bad --out loses no work
-    with output_folder(out.parent):
-        pass
+    prepare_output(out.parent)
     params = dict(args.param)
     start = time.perf_counter()
     trials = cogarb.simulate(
@@ -430,11 +429,7 @@ def cmd_fit(args) -> int:
         options["centred"] = True
     agent = args.agent or "hybrid"
     sampler = _sampler_args(args)
-    needed = posterior_bytes(
-        sampler["chains"] * sampler["draws"], int((~trials["missed"]).sum()),
-        trials["participant"].nunique(), len(cogarb.get_agent(agent).parameter_names),
-        ppc_draws=args.ppc,
-    )  # fmt: skip
+    needed = posterior_bytes(trials, agent, sampler, ppc_draws=args.ppc)
     with output_folder(out, needed):  # before any work: a fit is never lost to its folder
         print(
             f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} "
@@ -448,10 +443,10 @@ def cmd_fit(args) -> int:
                 progress=not args.quiet, before_compile=lambda: retire_outputs(out),
                 **options,
             )  # fmt: skip
-        write_fit(idata, out)
+        written = write_fit(idata, out)
         seconds = time.perf_counter() - start
         write_done_marker(out, None, seconds, agent, trials=str(args.trials))
-    print(fit_report(idata, seconds, out))
+    print(fit_report(*written, seconds, out))
     return 0
 
 
@@ -525,12 +520,11 @@ def cmd_demo(args) -> int:
     import pandas as pd
 
     import cogarb
-    from cogarb.runs import output_folder
+    from cogarb.runs import prepare_output
     from cogarb.runs import write_text as _atomic_write_text
 
     out = Path(args.out)
-    with output_folder(out):
-        pass
+    prepare_output(out)
     task = cogarb.load_task("daw2011")
     labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)",
               "arbitrator": "arbitrator (defaults)"}  # fmt: skip
@@ -576,14 +570,13 @@ def make_paper_figures(
     import json
 
     from cogarb.paper import FIGURES, NEEDS_FITS, make_figures, render_paper
-    from cogarb.runs import output_folder
+    from cogarb.runs import prepare_output
     from cogarb.runs import write_text as _atomic_write_text
 
     unknown = [k for k in only if k not in FIGURES]
     if unknown:
         raise CliError(f"--only {unknown[0]}: the figures are {', '.join(FIGURES)}")
-    with output_folder(out):
-        pass
+    prepare_output(out)
     keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
     numbers_path = out / "numbers.json"
     numbers = {}

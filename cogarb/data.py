@@ -113,7 +113,8 @@ class TrialDataError(ValueError):
         super().__init__(": ".join([", ".join(where), detail]))
 
 
-def _raw(series: pd.Series, i: int):
+def cell_value(series: pd.Series, i: int):
+    """The value at position ``i`` as a plain Python object (for error messages)."""
     value = series.iloc[i]
     return value.item() if isinstance(value, np.generic) else value
 
@@ -210,7 +211,9 @@ def _to_float(
     bad = ~missing & ~np.isfinite(values)
     if bad.any() or rounded.any():
         i = min(_first(m) for m in (bad, rounded) if m.any())
-        raise TrialDataError(source, i + 1, column, _raw(series, i), problem if bad[i] else inexact)
+        raise TrialDataError(
+            source, i + 1, column, cell_value(series, i), problem if bad[i] else inexact
+        )
     return values, missing
 
 
@@ -254,7 +257,7 @@ def _positive_integers(series: pd.Series, column: str, source: str) -> np.ndarra
     bad = missing | (values < 1) | (values > MAX_INTEGER) | (values != np.round(values))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
+        raise TrialDataError(source, i + 1, column, cell_value(series, i), problem)
     return values.astype(np.int64)
 
 
@@ -264,7 +267,7 @@ def _to_binary(series: pd.Series, column: str, source: str) -> pd.arrays.Integer
     bad = ~missing & (values != 0) & (values != 1)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
+        raise TrialDataError(source, i + 1, column, cell_value(series, i), problem)
     return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int8), missing)
 
 
@@ -279,7 +282,7 @@ def _to_boolean(series: pd.Series, column: str, source: str) -> pd.arrays.Boolea
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise TrialDataError(
-            source, i + 1, column, _raw(series, i), "is not true/false, 1/0 or empty"
+            source, i + 1, column, cell_value(series, i), "is not true/false, 1/0 or empty"
         )
     return pd.arrays.BooleanArray(true & ~missing, missing)
 
@@ -294,7 +297,7 @@ def _refuse_missing(missing: np.ndarray, series: pd.Series, column: str, source:
     if missing.any():
         i = _first(missing)
         problem = f"is missing: {what} needs a value on every trial"
-        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
+        raise TrialDataError(source, i + 1, column, cell_value(series, i), problem)
 
 
 def _to_load(series: pd.Series, column: str, source: str) -> pd.arrays.IntegerArray:
@@ -314,7 +317,7 @@ def _to_load(series: pd.Series, column: str, source: str) -> pd.arrays.IntegerAr
     bad = ~np.isin(values, (0.0, 1.0))
     if bad.any():
         i = _first(bad)
-        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
+        raise TrialDataError(source, i + 1, column, cell_value(series, i), problem)
     return pd.arrays.IntegerArray(values.astype(np.int8), np.zeros(len(values), bool))
 
 
@@ -329,7 +332,7 @@ def _to_stakes(series: pd.Series, column: str, source: str):
     elif labelled.any():
         i = _first(labelled)
         raise TrialDataError(
-            source, i + 1, column, _raw(series, i),
+            source, i + 1, column, cell_value(series, i),
             "is a label, but other rows give numbers: stakes are numbers (e.g. 1/5) "
             "or the labels low/high throughout",
         )  # fmt: skip
@@ -347,7 +350,7 @@ def _at_most_two_levels(values: np.ndarray, series: pd.Series, column: str, sour
     if len(levels) > 2:
         i = _first(~np.isin(values, levels[:2]))
         raise TrialDataError(
-            source, i + 1, column, _raw(series, i),
+            source, i + 1, column, cell_value(series, i),
             f"is a third level (the rows before have {_raw_level(levels[0])} and "
             f"{_raw_level(levels[1])}): a condition has two levels",
         )  # fmt: skip
@@ -363,7 +366,7 @@ def _to_probability(series: pd.Series, column: str, source: str) -> np.ndarray:
     bad = ~missing & ((values < 0) | (values > 1))
     if bad.any():
         i = _first(bad)
-        raise TrialDataError(source, i + 1, column, _raw(series, i), problem)
+        raise TrialDataError(source, i + 1, column, cell_value(series, i), problem)
     return values
 
 
@@ -474,7 +477,7 @@ def _validate(trials: pd.DataFrame, name: str) -> pd.DataFrame:
     empty = _missing_text(participant) if _is_texty(participant) else participant.isna().to_numpy()
     if empty.any():
         i = int(np.flatnonzero(empty)[0])
-        raise TrialDataError(name, i + 1, "participant", _raw(participant, i), "is empty")
+        raise TrialDataError(name, i + 1, "participant", cell_value(participant, i), "is empty")
     ids = participant.astype(str).str.strip()
     out["participant"] = pd.Categorical(ids, categories=pd.unique(ids))
 
@@ -605,7 +608,7 @@ def _check_consistency(out: pd.DataFrame, raw: pd.DataFrame, reward_missing, nam
                 first = (i, column, problem)
     if first is not None:
         i, column, problem = first
-        raise TrialDataError(name, i + 1, column, _raw(raw[column], i), problem)
+        raise TrialDataError(name, i + 1, column, cell_value(raw[column], i), problem)
 
 
 def _suffixes(path: Path) -> str:

@@ -61,6 +61,7 @@ MAX_TREE_DEPTH = 12
 # outputs of an earlier run.
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 RESERVED_NAMES = frozenset({"previous"})
+# nutpie and numpy take seeds up to 2**64; keep well inside int64 (the CLI's bound too)
 MAX_SEED = 2**63 - 1
 
 

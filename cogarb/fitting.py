@@ -387,8 +387,10 @@ def diagnostics(idata) -> dict:
     Such draws are valid but the sampler moved less far than it wanted to: bulk ESS
     falls, and a limit set low to bound a fit's time shows up here.
 
-    Every value is JSON-safe: where R-hat or ESS is undefined (R-hat of a single
-    chain; either of a variable that never changes) it is ``None`` and
+    Every value is JSON-safe. The worst values are over the variables where they
+    are defined: variables whose draws never vary (NaN) are listed in
+    ``max_rhat_undefined`` / ``min_ess_bulk_undefined``. R-hat is ``None`` for a
+    single chain, or when infinite (chains stuck at different values); a
     ``max_rhat_note`` / ``min_ess_bulk_note`` says why.
     """
     az = _arviz()
@@ -399,15 +401,11 @@ def diagnostics(idata) -> dict:
         found |= {"max_rhat": None, "max_rhat_variable": None,
                   "max_rhat_note": "R-hat is undefined for one chain: run two or more chains "
                                    "to check convergence"}  # fmt: skip
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", RuntimeWarning)  # constant draws: NaN, reported
-            rhat = az.rhat(posterior)
-        found |= _extreme(rhat, "max_rhat", max)
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)
-        ess = az.ess(posterior, method="bulk")
-    found |= _extreme(ess, "min_ess_bulk", min)
+        warnings.simplefilter("ignore", RuntimeWarning)  # constant draws: NaN, reported
+        if n_chains >= 2:
+            found |= _extreme(az.rhat(posterior), "max_rhat", max)
+        found |= _extreme(az.ess(posterior, method="bulk"), "min_ess_bulk", min)
     return found | {
         "divergences": int(idata.sample_stats["diverging"].sum()),
         "tree_depth_hits": int(idata.sample_stats.get("maxdepth_reached", np.int64(0)).sum()),

@@ -53,7 +53,7 @@ import pymc as pm
 import pytensor.tensor as pt
 
 from cogarb.agents import Agent, get_agent
-from cogarb.data import TrialDataError, file_row, to_numbers, validate_trials
+from cogarb.data import TrialDataError, cell_value, file_row, to_numbers, validate_trials
 from cogarb.likelihood import (
     DATA_FIELDS,
     TrialArrays,
@@ -138,7 +138,7 @@ def covariate_matrix(
         if missing.any():
             i = int(np.flatnonzero(missing)[0])
             raise TrialDataError(
-                source, file_row(trials, i), column, _cell(trials[column], i),
+                source, file_row(trials, i), column, cell_value(trials[column], i),
                 "is missing: a participant covariate needs a value on every trial",
             )  # fmt: skip
         values = pd.Series(numbers, index=trials.index)
@@ -156,11 +156,6 @@ def covariate_matrix(
         out[:, j] = (x - mean) / sd
         scaling[column] = (mean, sd)
     return out, scaling
-
-
-def _cell(series: pd.Series, i: int):
-    value = series.iloc[i]
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def inverse_transform(agent: Agent, name: str, x, xp=pt):

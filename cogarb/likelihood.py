@@ -47,7 +47,7 @@ from pytensor.link.numba.dispatch.basic import (
 
 from cogarb._kernels import loglik as _loglik
 from cogarb.agents import Agent, get_agent, kernel_parameter_order
-from cogarb.data import MISSING_TOKENS, TrialDataError, file_row, validate_trials
+from cogarb.data import MISSING_TOKENS, TrialDataError, cell_value, file_row, validate_trials
 from cogarb.simulate import REWARD_PROB_COLUMNS
 
 KINDS = {
@@ -186,7 +186,7 @@ def binary_levels(trials: pd.DataFrame, column: str, source: str | None = None) 
     if missing.any():
         i = int(np.flatnonzero(missing)[0])
         raise TrialDataError(
-            source, file_row(trials, i), column, _item(values.iloc[i]),
+            source, file_row(trials, i), column, cell_value(values, i),
             "is missing: a condition column needs one of its two levels on every trial",
         )  # fmt: skip
     found = [_item(v) for v in pd.unique(values)]
@@ -200,7 +200,7 @@ def binary_levels(trials: pd.DataFrame, column: str, source: str | None = None) 
         i = int(np.flatnonzero(~values.isin(found[:2]).to_numpy())[0])
         shown = ", ".join(map(repr, found[:6])) + (", ..." if len(found) > 6 else "")
         raise TrialDataError(
-            source, file_row(trials, i), column, _item(values.iloc[i]),
+            source, file_row(trials, i), column, cell_value(values, i),
             f"is a third level: the column has {len(found)} levels ({shown}) and a "
             "condition effect needs exactly two levels",
         )  # fmt: skip
@@ -229,7 +229,7 @@ def _check_load_levels(trials: pd.DataFrame, agent: Agent) -> None:
     found = sorted(pd.unique(_load_codes(trials)).tolist())
     if len(found) < 2:
         raise TrialDataError(
-            "trials", None, "load", None,
+            trials.attrs.get("source", "trials"), None, "load", None,
             f"has one level only ({found[0]} on all {len(trials)} trials): agent "
             f"'{agent.name}' fits w_noload and w_load, one weight per load level, and needs "
             "trials at both levels",
@@ -244,7 +244,8 @@ def _load_codes(trials: pd.DataFrame) -> np.ndarray:
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise TrialDataError(
-            "trials", i + 1, "load", _item(load.iloc[i]),
+            trials.attrs.get("source", "trials"), file_row(trials, i), "load",
+            cell_value(load, i),
             "is not 0 or 1: pass the trials through cogarb.validate_trials first",
         )  # fmt: skip
     return values.astype(np.int8)

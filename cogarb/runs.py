@@ -7,10 +7,12 @@ current ``fit.toml``'s, holds no finished fit, and no reader here returns one.
 
 The rules that keep anything from being lost or silently stale:
 
-* :func:`output_folder` creates the folder and proves it writable, and checks the
-  free space, *before* any work (compiling, sampling); it moves the outputs of an
-  earlier run into ``previous/`` inside the folder first, so an interrupted refit
-  never leaves the old results looking finished.
+* :func:`output_folder` creates the folder, proves it writable and checks the free
+  space *before* any work (compiling, sampling);
+* :func:`retire_outputs` moves a finished earlier set into ``previous/`` (marker
+  first) once the run's inputs are known to be good, and deletes an interrupted
+  run's leftovers, so an interrupted refit never leaves old results looking
+  finished;
 * every file is written atomically (a temporary file renamed into place), and
   ``done.json`` last;
 * a comparison (``compare.csv``) records the fingerprints of the fits it compares
@@ -74,6 +76,28 @@ def output_folder(
         read-only file system, too little space), with ``hint``.
     """
     out = Path(out)
+    created = prepare_output(out, needed_bytes, hint)
+    try:
+        yield out
+    except BaseException:
+        _remove_empty(created)
+        raise
+
+
+def prepare_output(
+    out: str | os.PathLike, needed_bytes: int = 0, hint: str = "choose another folder with --out"
+) -> list[Path]:
+    """Create ``out``, prove it writable and check its free space; return the folders made.
+
+    :func:`output_folder` without the clean-up: for commands whose outputs are
+    written straight after (and left, if the command fails, to be seen).
+
+    Raises
+    ------
+    OutputError
+        As :func:`output_folder`.
+    """
+    out = Path(out)
     created = _make_folders(out, hint)
     try:
         _probe(out, hint)
@@ -84,14 +108,18 @@ def output_folder(
                 f"{(needed_bytes + SPACE_MARGIN_BYTES) / 2**20:,.0f} MB; free some space or "
                 f"{hint}"
             )
-        yield out
-    except BaseException:
-        for folder in reversed(created):  # deepest first
-            try:
-                folder.rmdir()  # only if still empty
-            except OSError:
-                break
+    except OutputError:
+        _remove_empty(created)
         raise
+    return created
+
+
+def _remove_empty(created: list[Path]) -> None:
+    for folder in reversed(created):  # deepest first
+        try:
+            folder.rmdir()  # only if still empty
+        except OSError:
+            break
 
 
 def _make_folders(out: Path, hint: str) -> list[Path]:
@@ -164,23 +192,14 @@ def restore_previous(
     previous = out / PREVIOUS
     if not is_finished(previous, fingerprint):
         return False
-    swap = out / ".restoring"
-    shutil.rmtree(swap, ignore_errors=True)
-    swap.mkdir()
-    current_finished = (out / DONE).exists()
-    for name in [DONE, *(n for n in names if n != DONE)]:  # marker first out of the way
-        if (out / name).exists():
-            if current_finished:
-                os.replace(out / name, swap / name)
-            else:
-                (out / name).unlink()
-    for name in [*(n for n in names if n != DONE), DONE]:  # marker last into place
-        if (previous / name).exists():
-            os.replace(previous / name, out / name)
-    for name in names:
-        if (swap / name).exists():
-            os.replace(swap / name, previous / name)
-    swap.rmdir()
+    restoring = out / ".restoring"
+    shutil.rmtree(restoring, ignore_errors=True)
+    os.replace(previous, restoring)
+    retire_outputs(out, names)  # the current set: finished into previous/, leftovers deleted
+    for name in [*(n for n in names if n != DONE), DONE]:  # the marker last into place
+        if (restoring / name).exists():
+            os.replace(restoring / name, out / name)
+    restoring.rmdir()
     return True
 
 
@@ -195,12 +214,18 @@ def write_json(path: Path, record: Mapping) -> None:
     write_text(path, json.dumps(record, indent=2, allow_nan=False) + "\n")
 
 
-def write_fit(idata, out: str | os.PathLike, extra_tables: Mapping | None = None) -> None:
+def write_fit(idata, out: str | os.PathLike, extra_tables: Mapping | None = None):
     """Write a fit's files into ``out``: posterior.nc, summary.csv, diagnostics.json.
 
     Every file is written atomically; ``extra_tables`` maps file names to
     DataFrames. The caller marks the fit finished afterwards with
     :func:`write_done_marker`.
+
+    Returns
+    -------
+    (pandas.DataFrame, dict)
+        The summary table and the diagnostics written (for :func:`fit_report`,
+        which would otherwise compute them again).
     """
     from cogarb.fitting import diagnostics, summary
 
@@ -208,10 +233,12 @@ def write_fit(idata, out: str | os.PathLike, extra_tables: Mapping | None = None
     out.mkdir(parents=True, exist_ok=True)
     with atomic_path(out / "posterior.nc") as tmp:
         idata.to_netcdf(str(tmp))
-    write_text(out / "summary.csv", summary(idata).to_csv())
-    write_json(out / "diagnostics.json", diagnostics(idata))
-    for name, table in (extra_tables or {}).items():
-        write_text(out / name, table.to_csv(index=name != "recovery.csv"))
+    table, found = summary(idata), diagnostics(idata)
+    write_text(out / "summary.csv", table.to_csv())
+    write_json(out / "diagnostics.json", found)
+    for name, extra in (extra_tables or {}).items():
+        write_text(out / name, extra.to_csv(index=name != "recovery.csv"))
+    return table, found
 
 
 def write_done_marker(
@@ -306,28 +333,24 @@ def read_comparison(out: Path, fingerprints: Mapping[str, str], how_to_fit: str 
 
 
 def posterior_bytes(
-    n_draws_total: int, n_trials: int, n_participants: int, n_parameters: int,
-    log_likelihood: bool = True, ppc_draws: int = 0,
-) -> int:  # fmt: skip
-    """Rough size of a fit's posterior.nc: float64 draws of the trial log-likelihood,
-    participant parameters (×2 with a condition), int8/float64 predictive choices."""
-    size = n_draws_total * n_participants * n_parameters * 2 * 8
-    if log_likelihood:
-        size += n_draws_total * n_trials * 8
-    size += ppc_draws * n_trials * (4 + 8 + 1)
-    return int(size)
+    trials, agent: str, sampler: Mapping, log_likelihood: bool = True, ppc_draws: int = 0
+) -> int:
+    """Rough size of a fit's posterior.nc, for the free-space check before the fit.
 
-
-def fit_job_bytes(spec, job, trials) -> int:
-    """Estimated size of one fit.toml job's posterior.nc (for the free-space check)."""
+    float64 draws (``chains × draws`` of ``sampler``) of the participant parameters
+    (×2 with a condition) and of the trial log-likelihood, and int8/float64
+    predictive choices.
+    """
     from cogarb.agents import get_agent
 
-    sampler = job.sampler
-    return posterior_bytes(
-        sampler["chains"] * sampler["draws"], int((~trials["missed"]).sum()),
-        trials["participant"].nunique(), len(get_agent(job.agent).parameter_names),
-        log_likelihood=needs_log_likelihood(spec, job),
-    )  # fmt: skip
+    n_draws = sampler["chains"] * sampler["draws"]
+    n_trials = int((~trials["missed"]).sum())
+    n_parameters = len(get_agent(agent).parameter_names)
+    size = n_draws * trials["participant"].nunique() * n_parameters * 2 * 8
+    if log_likelihood:
+        size += n_draws * n_trials * 8
+    size += ppc_draws * n_trials * (4 + 8 + 1)
+    return int(size)
 
 
 def needs_log_likelihood(spec, job) -> bool:
@@ -398,8 +421,7 @@ def run_fit_spec(
         if only and job.name not in only:
             continue
         if trials is None:
-            with output_folder(out, hint=hint):  # fail before the data are read
-                pass
+            prepare_output(out, hint=hint)  # fail before the data are read
             trials, n_outside = read_spec_trials(spec)
             check_spec_against_trials(spec, trials)
             say(
@@ -419,7 +441,8 @@ def run_fit_spec(
             if compared:
                 retire_outputs(out, (COMPARE_DONE, COMPARE))
 
-        with output_folder(folder, fit_job_bytes(spec, job, trials), hint=hint):
+        needed = posterior_bytes(trials, job.agent, job.sampler, needs_log_likelihood(spec, job))
+        with output_folder(folder, needed, hint=hint):
             say(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
             start = time.perf_counter()
             with naming(f"{spec.source}, fit '{job.name}' on {spec.data.name}"):
@@ -429,10 +452,10 @@ def run_fit_spec(
                     log_likelihood=needs_log_likelihood(spec, job), progress=progress,
                     before_compile=retire, **job.model_options(),
                 )  # fmt: skip
-            write_fit(idata, folder)
+            written = write_fit(idata, folder)
             seconds = time.perf_counter() - start
             write_done_marker(folder, fingerprint, seconds, job.name)  # last: marks completion
-        say(fit_report(idata, seconds, folder))
+        say(fit_report(*written, seconds, folder))
         finished[job.name] = fingerprint
     waiting = [name for name in spec.compare if name not in finished]
     if spec.compare and waiting:
@@ -509,13 +532,14 @@ def compare_fits(out: Path, fingerprints: Mapping[str, str], say=print):
     return table
 
 
-def fit_report(idata, seconds: float, out: Path) -> str:
-    """The group-level summary table and one line of diagnostics, as ``cogarb fit`` prints."""
+def fit_report(table, found: Mapping, seconds: float, out: Path) -> str:
+    """The group-level summary ``table`` and one line of the diagnostics ``found`` (as
+    :func:`write_fit` returns them), as ``cogarb fit`` prints."""
     import pandas as pd
 
-    from cogarb.fitting import describe_diagnostics, diagnostics, summary
+    from cogarb.fitting import describe_diagnostics
 
     columns = ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "r_hat"]
     with pd.option_context("display.width", 120, "display.max_columns", 12):
-        table = str(summary(idata)[columns].round(3))
-    return f"{table}\n{describe_diagnostics(diagnostics(idata))}; {seconds:.0f} s -> {out}/"
+        text = str(table[columns].round(3))
+    return f"{text}\n{describe_diagnostics(found)}; {seconds:.0f} s -> {out}/"
