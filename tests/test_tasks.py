@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import cogarb
+from cogarb.schedules import reward_schedules
 from cogarb.simulate import REWARD_PROB_COLUMNS
-from cogarb.tasks import reward_schedules
 
 
 def test_daw2011_matches_the_paper(daw2011):
