@@ -111,7 +111,21 @@ def _cell_counts(pairs: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     )
 
 
-def _t_interval(values: pd.Series) -> pd.Series:
+def t_interval(values: pd.Series) -> pd.Series:
+    """Mean of ``values`` with its 95% Student-t interval (missing values dropped).
+
+    Parameters
+    ----------
+    values : pandas.Series
+        One value per unit (e.g. a participant's mean weight ``w``).
+
+    Returns
+    -------
+    pandas.Series
+        ``n_participants`` (the number of values used), ``mean``, ``ci_low`` and
+        ``ci_high``: ``mean ± t(0.975, n - 1) · sd / √n``. The bounds are NaN with
+        fewer than two values, and every field but ``n_participants`` with none.
+    """
     x = values.dropna().to_numpy(dtype=float)
     n = len(x)
     mean = x.mean() if n else np.nan
@@ -512,7 +526,7 @@ def _group_coefficients(
                 {
                     **dict(zip(conditions, key, strict=True)),
                     "term": term,
-                    **_t_interval(frame[term]).to_dict(),
+                    **t_interval(frame[term]).to_dict(),
                 }
             )
     group = pd.DataFrame(rows)

@@ -27,10 +27,10 @@ import pandas as pd
 
 import cogarb
 from cogarb.analysis import (
-    _t_interval,
     predictive_stay_probabilities,
     stay_probabilities,
     stay_regression,
+    t_interval,
     weight_timecourse,
 )
 from cogarb.fitspec import load_fit_spec, read_spec_trials
@@ -174,7 +174,7 @@ def figure_load(settings: PaperSettings) -> PaperFigure:
     rows, numbers = [], {"f2_participants": n}
     per_participant = trials.groupby(["participant", "load"], observed=True)["w"].mean()
     for level, label in names.items():
-        simulated = _t_interval(per_participant.xs(level, level="load"))
+        simulated = t_interval(per_participant.xs(level, level="load"))
         simulated = simulated[["mean", "ci_low", "ci_high"]].astype(float).to_dict()
         rows.append({"source": "simulated arbitrator (true w)", "condition": label, **simulated})
         numbers[f"f2_sim_w_{level}"] = simulated["mean"]
