@@ -40,12 +40,12 @@ import hashlib
 import json
 import os
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from cogarb._version import __version__
 from cogarb.agents import AGENTS
+from cogarb.toml_files import TomlMessages, read_toml
 
 SAMPLER_DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 0}
 # Optional nutpie settings: fit.toml key -> nutpie.sample keyword. Kept in a job's
@@ -283,6 +283,16 @@ def _reader_names() -> tuple[str, ...]:
     return tuple(READERS)
 
 
+# Other OSErrors (unreadable) are let through as they are, and only regular files are read.
+_FIT_FILE_MESSAGES = TomlMessages(
+    directory="{path}: is a folder, not a fit.toml file",
+    missing="{path}: no such file",
+    permission="{path}: cannot be read (permission denied)",
+    not_utf8="{path}: not UTF-8 text (byte {offset} is {bad!r}); TOML files must be UTF-8",
+    regular_files_only=True,
+)
+
+
 def load_fit_spec(path: str | os.PathLike) -> FitSpec:
     """Read and check a ``fit.toml``.
 
@@ -303,23 +313,7 @@ def load_fit_spec(path: str | os.PathLike) -> FitSpec:
         If the TOML file does not exist.
     """
     source = Path(path)
-    if source.is_dir():
-        raise FitSpecError(f"{source}: is a folder, not a fit.toml file")
-    if not source.is_file():
-        raise FileNotFoundError(f"{source}: no such file")
-    try:
-        text = source.read_bytes().decode("utf-8")
-    except PermissionError:
-        raise FitSpecError(f"{source}: cannot be read (permission denied)") from None
-    except UnicodeDecodeError as err:
-        bad = err.object[err.start : err.start + 1]
-        raise FitSpecError(
-            f"{source}: not UTF-8 text (byte {err.start} is {bad!r}); TOML files must be UTF-8"
-        ) from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as err:
-        raise FitSpecError(f"{source}: not valid TOML: {err}") from None
+    raw = read_toml(source, FitSpecError, _FIT_FILE_MESSAGES)
     _check_keys(raw, {"data", "sampler", "fit", "compare"}, source, "")
     data = _table(raw.get("data", {}), source, "data", 'path = "trials.csv.gz", ...')
     if "path" not in data:

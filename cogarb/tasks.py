@@ -36,6 +36,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
+from cogarb.toml_files import TomlMessages, read_toml
+
 SCHEDULES = ("shared", "per_participant")
 # At most a million trials per participant: three orders of magnitude beyond the
 # longest published data (the mice of Castro-Rodrigues et al. 2022 do tens of
@@ -560,6 +562,16 @@ def _builtin_dir():
         return Path(__file__).resolve().parent.parent / "tasks"
 
 
+_TASK_FILE_MESSAGES = TomlMessages(
+    directory="{path}: is a directory, not a task file (give a .toml file)",
+    missing="no task file '{path}'",
+    permission="{path}: cannot read the task file: permission denied",
+    not_utf8="{path}: not UTF-8 text (byte 0x{byte:02x} at offset {offset}); "
+    "TOML files must be UTF-8",
+    unreadable="{path}: cannot read the task file: {reason}",
+)
+
+
 def load_task(path: str | Path) -> Task:
     """Read a task design from a TOML file.
 
@@ -592,7 +604,7 @@ def load_task(path: str | Path) -> Task:
             f"no task file '{path}' and no built-in task of that name "
             f"(built-in: {', '.join(builtin_tasks())})"
         )
-    spec = _read_toml(p)
+    spec = read_toml(p, TaskSpecError, _TASK_FILE_MESSAGES)
     if not spec:
         raise TaskSpecError(
             f"{p}: the task file is empty (no keys): write the design's keys, such as "
@@ -601,30 +613,8 @@ def load_task(path: str | Path) -> Task:
     return task_from_dict(spec, source=p)
 
 
-def _read_toml(p: Path) -> dict:
-    """Parse a TOML file; every way it can fail is one error naming the file."""
-    if p.is_dir():
-        raise TaskSpecError(f"{p}: is a directory, not a task file (give a .toml file)")
-    try:
-        with p.open("rb") as f:
-            return tomllib.load(f)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"no task file '{p}'") from None
-    except PermissionError:
-        raise TaskSpecError(f"{p}: cannot read the task file: permission denied") from None
-    except OSError as err:
-        raise TaskSpecError(f"{p}: cannot read the task file: {err.strerror or err}") from None
-    except UnicodeDecodeError as err:
-        raise TaskSpecError(
-            f"{p}: not UTF-8 text (byte 0x{err.object[err.start]:02x} at offset {err.start}); "
-            "TOML files must be UTF-8"
-        ) from None
-    except tomllib.TOMLDecodeError as err:
-        raise TaskSpecError(f"{p}: not valid TOML: {err}") from None
-
-
 # Temporary, until callers move to cogarb.schedules (cogarb/simulate.py, tests/test_kernels.py,
-# tests/test_tasks.py, benchmarks/simulate.py): the schedule generators used to live here.
+# benchmarks/simulate.py): the schedule generators used to live here.
 # A lazy module __getattr__, because cogarb.schedules imports this module.
 _MOVED_TO_SCHEDULES = frozenset(
     {"block_schedules", "event_arrays", "load_schedules", "points_schedules", "reward_schedules"}
