@@ -224,6 +224,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--template", default=None,
         help="paper template (default: paper/paper_template.md beside the fits folder)",
     )  # fmt: skip
+    figures.add_argument(
+        "--manifest", default=None,
+        help="the paper's datasets and fits (default: paper/manifest.toml beside the fits "
+        "folder)",
+    )  # fmt: skip
     figures.add_argument("--paper", default=None, help="where to write the paper (DIR/paper.md)")
     figures.add_argument("--seed", type=_seed, default=1)
     return parser
@@ -262,12 +267,6 @@ def _sampler_overrides(args) -> dict:
     from cogarb.fitspec import SAMPLER_DEFAULTS
 
     return {k: getattr(args, k) for k in SAMPLER_DEFAULTS if getattr(args, k) is not None}
-
-
-def _sampler_args(args) -> dict:
-    from cogarb.fitspec import SAMPLER_DEFAULTS
-
-    return {**SAMPLER_DEFAULTS, **_sampler_overrides(args)}
 
 
 def _out(args) -> Path:
@@ -352,35 +351,17 @@ def _one_line(err: BaseException) -> str:
     return " ".join(message.split())
 
 
-def _save_figure(fig, path: Path) -> None:
-    from cogarb._atomic import atomic_path
-
-    for suffix in (".png", ".pdf"):
-        with atomic_path(path.with_suffix(suffix)) as tmp:
-            fig.savefig(tmp, dpi=150)
-
-
 def cmd_simulate(args) -> int:
-    import cogarb
-    from cogarb.data import check_output_path
-    from cogarb.runs import prepare_output
+    from cogarb.workflows import simulate_to_file
 
-    out = check_output_path(args.out)  # before simulating: a bad --out loses no work
-    prepare_output(out.parent)
-    params = dict(args.param)
     start = time.perf_counter()
-    trials = cogarb.simulate(
-        args.task,
-        args.agent,
-        params,
-        n_participants=args.participants,
-        seed=args.seed,
-        internals=args.internals,
-    )
-    cogarb.write_trials(trials, out)
+    trials = simulate_to_file(
+        args.task, args.agent, dict(args.param), args.out, n_participants=args.participants,
+        seed=args.seed, internals=args.internals,
+    )  # fmt: skip
     print(
         f"simulated {args.participants} × {trials['trial'].max()} trials of agent "
-        f"'{args.agent}' in {time.perf_counter() - start:.1f} s -> {out}"
+        f"'{args.agent}' in {time.perf_counter() - start:.1f} s -> {Path(args.out)}"
     )
     return 0
 
@@ -402,21 +383,11 @@ def cmd_stay(args) -> int:
 
 
 def cmd_fit(args) -> int:
-    import cogarb
-    from cogarb.runs import (
-        fit_report,
-        naming,
-        output_folder,
-        posterior_bytes,
-        retire_outputs,
-        write_done_marker,
-        write_fit,
-    )
+    from cogarb.workflows import fit_file
 
     if str(args.trials).endswith(".toml"):
         return _fit_spec(args)
     out = _out(args)
-    trials = cogarb.read_trials(args.trials, format=args.format)
     options = {}
     if args.condition:
         options["conditions"] = dict(_pairs([args.condition], "--condition"))
@@ -427,26 +398,10 @@ def cmd_fit(args) -> int:
         options["covariates"] = covariates
     if args.centred:
         options["centred"] = True
-    agent = args.agent or "hybrid"
-    sampler = _sampler_args(args)
-    needed = posterior_bytes(trials, agent, sampler, ppc_draws=args.ppc)
-    with output_folder(out, needed):  # before any work: a fit is never lost to its folder
-        print(
-            f"{args.trials}: {trials['participant'].nunique()} participants, {len(trials)} "
-            f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood); "
-            f"fitting '{agent}'"
-        )
-        start = time.perf_counter()
-        with naming(str(args.trials)):
-            idata = cogarb.fit(
-                trials, agent, **sampler, posterior_predictive=args.ppc or False,
-                progress=not args.quiet, before_compile=lambda: retire_outputs(out),
-                **options,
-            )  # fmt: skip
-        written = write_fit(idata, out)
-        seconds = time.perf_counter() - start
-        write_done_marker(out, None, seconds, agent, trials=str(args.trials))
-    print(fit_report(*written, seconds, out))
+    fit_file(
+        args.trials, out, args.agent or "hybrid", format=args.format,
+        sampler=_sampler_overrides(args), ppc=args.ppc, progress=not args.quiet, **options,
+    )  # fmt: skip
     return 0
 
 
@@ -487,132 +442,51 @@ def _fit_spec(args) -> int:
 def cmd_recover(args) -> int:
     import pandas as pd
 
-    import cogarb
-    from cogarb.runs import (
-        DONE,
-        FIT_FILES,
-        output_folder,
-        retire_outputs,
-        write_done_marker,
-        write_fit,
-    )
+    from cogarb.workflows import recover_to_folder
 
     out = _out(args)
     start = time.perf_counter()
-    tables = ("recovery.csv", "recovery_summary.csv")
-    with output_folder(out):
-        result = cogarb.recover(
-            args.agent or "hybrid", args.task, args.participants, **_sampler_args(args),
-            progress=not args.quiet,
-            before_compile=lambda: retire_outputs(out, (*FIT_FILES, *tables, DONE)),
-        )  # fmt: skip
-        write_fit(
-            result.idata, out, dict(zip(tables, (result.participants, result.summary), strict=True))
-        )
-        write_done_marker(out, None, time.perf_counter() - start, "recover")
+    result = recover_to_folder(
+        out, args.agent or "hybrid", args.task, args.participants, _sampler_overrides(args),
+        progress=not args.quiet,
+    )  # fmt: skip
     with pd.option_context("display.width", 120, "display.max_columns", 12):
         print(result.summary.round(3))
     print(f"{time.perf_counter() - start:.0f} s -> {out}/")
     return 0
 
 
+def _paper_inputs(args) -> tuple[Path, Path, Path]:
+    """The fits folder, and the paper's manifest and template (in paper/ beside it)."""
+    fits = Path(args.fits)
+    paper = fits.parent / "paper"
+    manifest = getattr(args, "manifest", None) or paper / "manifest.toml"
+    template = getattr(args, "template", None) or paper / "paper_template.md"
+    return fits, Path(manifest), Path(template)
+
+
 def cmd_demo(args) -> int:
-    import pandas as pd
+    from cogarb.workflows import run_demo
 
-    import cogarb
-    from cogarb.runs import prepare_output
-    from cogarb.runs import write_text as _atomic_write_text
-
-    out = Path(args.out)
-    prepare_output(out)
-    task = cogarb.load_task("daw2011")
-    labels = {"mf": "model-free", "mb": "model-based", "hybrid": "hybrid (Daw 2011 medians)",
-              "arbitrator": "arbitrator (defaults)"}  # fmt: skip
-    groups, regressions = [], []
-    for agent, label in labels.items():
-        trials = cogarb.simulate(task, agent, {}, n_participants=args.participants, seed=args.seed)
-        cogarb.write_trials(trials, out / f"trials_{agent}.csv.gz")
-        stays = cogarb.stay_probabilities(trials)
-        groups.append(stays.group.assign(agent=agent))
-        regressions.append(cogarb.stay_regression(trials).pooled.assign(agent=agent))
-        print(f"\n== {label}: {args.participants} participants × {task.n_trials} trials")
-        print(stays)
-    _atomic_write_text(out / "stay_probabilities.csv", pd.concat(groups).to_csv(index=False))
-    _atomic_write_text(out / "stay_regression.csv", pd.concat(regressions).to_csv(index=False))
-    if not args.no_figures:
-        from cogarb.paper import settings_named
-
-        fits = Path(args.fits)
-        skip_real = not (fits / "hbayesdm_ts_example" / "fit.toml").is_file()
-        if skip_real:
-            print(f"\n{fits}/ not found (run from the repository root for figures F5 and F6)")
-        print("\n== the paper's figures, quick settings (fits compile in about 20 s each)")
-        make_paper_figures(settings_named("quick", seed=args.seed), out / "figures", fits,
-                           skip_real=skip_real)  # fmt: skip
-    print(f"\nwrote trials, tables and figures (.png/.pdf) to {out}/")
+    fits, manifest, template = _paper_inputs(args)
+    run_demo(
+        args.out, args.participants, args.seed, figures=not args.no_figures, fits_dir=fits,
+        manifest=manifest, template=template,
+    )  # fmt: skip
     return 0
 
 
 def cmd_figures(args) -> int:
-    from cogarb.paper import settings_named
+    from cogarb.paper import FIGURES, settings_named
+    from cogarb.workflows import make_paper
 
-    settings = settings_named("quick" if args.quick else "full", seed=args.seed)
-    make_paper_figures(
-        settings, Path(args.out), Path(args.fits), args.only, args.template, args.paper
-    )
-    return 0
-
-
-def make_paper_figures(
-    settings, out: Path, fits: Path, only=(), template=None, paper=None, skip_real=False
-) -> dict:
-    """Make, save and report the paper's figures; fill the paper template if found."""
-    import json
-
-    from cogarb.paper import FIGURES, NEEDS_FITS, make_figures, render_paper
-    from cogarb.runs import prepare_output
-    from cogarb.runs import write_text as _atomic_write_text
-
-    unknown = [k for k in only if k not in FIGURES]
+    unknown = [k for k in args.only if k not in FIGURES]
     if unknown:
         raise CliError(f"--only {unknown[0]}: the figures are {', '.join(FIGURES)}")
-    prepare_output(out)
-    keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
-    numbers_path = out / "numbers.json"
-    numbers = {}
-    if only and numbers_path.is_file():  # the other figures' numbers are kept from the last run
-        numbers = json.loads(numbers_path.read_text())
-        made_with = (numbers.get("settings"), numbers.get("seed"))
-        if made_with != (settings.name, settings.seed):
-            raise CliError(
-                f"{numbers_path} holds numbers of {made_with[0]} settings, seed {made_with[1]}: "
-                "remake every figure (no --only) or use another --out"
-            )
-    numbers |= {"settings": settings.name, "seed": settings.seed, "draws": settings.draws,
-                "tune": settings.tune, "chains": settings.chains}  # fmt: skip
-    print(f"making figures {', '.join(keys)} ({settings.name} settings) in {out}/")
-    start = time.perf_counter()
-    figures = make_figures(settings, fits, keys)
-    for key in keys:
-        began = time.perf_counter()
-        made = next(figures)
-        _save_figure(made.figure, out / made.name)
-        seconds = time.perf_counter() - began
-        numbers |= made.numbers | {f"{key.lower()}_seconds": round(seconds, 1)}
-        # after every figure: an interrupted run keeps the numbers of those it made
-        _atomic_write_text(numbers_path, json.dumps(numbers, indent=2, default=float) + "\n")
-        print(f"  {made.name}.png/.pdf: {seconds:.0f} s")
-        for note in made.notes:
-            print(f"    note: {note}")
-    template = Path(template) if template else fits.parent / "paper" / "paper_template.md"
-    if template.is_file() and not skip_real:
-        paper = Path(paper) if paper else out / "paper.md"
-        figure_dir = os.path.relpath(out, paper.parent)
-        text = render_paper(template.read_text(), numbers | {"figures": figure_dir})
-        _atomic_write_text(paper, text)
-        print(f"  {paper}: the paper, numbers filled in from this run")
-    print(f"{time.perf_counter() - start:.0f} s -> {out}/")
-    return numbers
+    fits, manifest, template = _paper_inputs(args)
+    settings = settings_named("quick" if args.quick else "full", seed=args.seed)
+    make_paper(settings, args.out, fits, manifest, args.only, template, args.paper)
+    return 0
 
 
 COMMANDS = {

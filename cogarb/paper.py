@@ -1,8 +1,13 @@
 """The paper's figures and numbers: simulate, fit or read fits, and draw.
 
 Each ``figure_*`` function builds one figure of ``paper/paper.md`` and the numbers
-its text quotes; nothing here writes files (``cogarb figures`` and
-``paper/make_figures.py`` save the figures and fill the paper's template).
+its text quotes; nothing here writes files (:func:`cogarb.workflows.make_paper`,
+behind ``cogarb figures``, ``cogarb demo`` and ``paper/make_figures.py``, saves the
+figures and their numbers and fills the paper's template).
+
+Which real datasets the figures use, and which of their fits they read, is data: the
+paper's manifest (``paper/manifest.toml``, read by :func:`load_manifest`), not this
+module. Its datasets are folders ``<fits>/<dataset>/`` holding a ``fit.toml``.
 
 Two settings: :data:`QUICK` (small simulated cohorts, short chains and small
 subsets of the real datasets, fitted on the spot: minutes) and :data:`FULL`
@@ -17,8 +22,9 @@ participants, quantiles of posterior draws).
 from __future__ import annotations
 
 import dataclasses
+import os
 import string
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -42,6 +48,7 @@ from cogarb.plots import (
     stay_probability_figure,
     weight_timecourse_figure,
 )
+from cogarb.toml_files import TomlMessages, read_toml
 
 
 @dataclass(frozen=True)
@@ -103,6 +110,140 @@ CELL_KEYS = {
     ("unrewarded", "common"): "uc",
     ("unrewarded", "rare"): "ur",
 }
+
+
+@dataclass(frozen=True)
+class StakesDataset:
+    """A dataset of F6's stakes panel (w by stakes).
+
+    Attributes
+    ----------
+    dataset : str
+        Folder of the fits folder (``<fits>/<dataset>/fit.toml``).
+    key : str
+        Names the paper's numbers (``f6_<key>_...``).
+    task : str
+        The task's label in the panel.
+    agent : str
+        Agent fitted in quick mode (with ``w`` by stakes).
+    fit : str
+        The fit of the dataset's fit.toml read in full mode.
+    """
+
+    dataset: str
+    key: str
+    task: str
+    agent: str
+    fit: str
+
+
+@dataclass(frozen=True)
+class PaperManifest:
+    """The paper's real data: datasets (folders of the fits folder) and fit names.
+
+    Read from ``paper/manifest.toml`` by :func:`load_manifest`; the file's comments
+    say what each entry is for.
+
+    Attributes
+    ----------
+    compared : dict
+        ``{dataset: label}`` of F5's model comparisons, in panel order.
+    quick_comparison : str
+        The dataset of ``compared`` whose compared fits quick mode fits on the spot.
+    predictive_dataset, predictive_fit, predictive_agent : str
+        F6's posterior-predictive check and covariate slopes: the dataset, the fit
+        read in full mode, and the agent fitted in quick mode.
+    covariates : tuple of str
+        Participant covariates of ``w`` in that fit (one slope each).
+    stakes : tuple of StakesDataset
+        F6's stakes panel, in order.
+    source : Path or None
+        The file it was read from.
+    """
+
+    compared: Mapping[str, str]
+    quick_comparison: str
+    predictive_dataset: str
+    predictive_fit: str
+    predictive_agent: str
+    covariates: tuple[str, ...]
+    stakes: tuple[StakesDataset, ...]
+    source: Path | None = None
+
+
+def load_manifest(path: str | os.PathLike) -> PaperManifest:
+    """Read the paper's manifest (``paper/manifest.toml``).
+
+    Parameters
+    ----------
+    path : str or path
+
+    Returns
+    -------
+    PaperManifest
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        On invalid TOML or a missing or wrongly typed entry; the message names the
+        file and the entry.
+    """
+    source = Path(path)
+    raw = read_toml(source, ValueError, _MANIFEST_MESSAGES)
+
+    def entry(table: Mapping, key: str, kind: str, where: str = ""):
+        value = table.get(key)
+        if not _MANIFEST_KINDS[kind](value):
+            raise ValueError(f"{source}: {where}{key} must be {kind}, got {value!r}")
+        return value
+
+    comparison = entry(raw, "comparison", "a table")
+    compared = {}
+    for k, item in enumerate(entry(comparison, "datasets", "a list of tables", "comparison.")):
+        where = f"comparison.datasets[{k}]."
+        dataset = entry(item, "dataset", "a string", where)
+        compared[dataset] = entry(item, "label", "a string", where)
+    quick = entry(comparison, "quick", "a string", "comparison.")
+    if quick not in compared:
+        raise ValueError(f"{source}: comparison.quick is {quick!r}, not one of comparison.datasets")
+    predictive = entry(raw, "predictive", "a table")
+    stakes = []
+    for k, item in enumerate(entry(raw, "stakes", "a list of tables")):
+        names = [f.name for f in dataclasses.fields(StakesDataset)]
+        stakes.append(StakesDataset(*(entry(item, n, "a string", f"stakes[{k}].") for n in names)))
+    return PaperManifest(
+        compared=compared,
+        quick_comparison=quick,
+        predictive_dataset=entry(predictive, "dataset", "a string", "predictive."),
+        predictive_fit=entry(predictive, "fit", "a string", "predictive."),
+        predictive_agent=entry(predictive, "agent", "a string", "predictive."),
+        covariates=tuple(entry(predictive, "covariates", "a list of strings", "predictive.")),
+        stakes=tuple(stakes),
+        source=source,
+    )
+
+
+_MANIFEST_MESSAGES = TomlMessages(
+    directory="{path}: is a folder, not the paper's manifest (a .toml file)",
+    missing="{path}: no such file (the paper's manifest)",
+    permission="{path}: cannot be read (permission denied)",
+    not_utf8="{path}: not UTF-8 text (byte {offset} is {bad!r}); TOML files must be UTF-8",
+)
+_MANIFEST_KINDS: dict[str, Callable[[object], bool]] = {
+    "a string": lambda v: isinstance(v, str) and bool(v.strip()),
+    "a table": lambda v: isinstance(v, dict),
+    "a list of tables": lambda v: (
+        isinstance(v, list) and bool(v) and all(isinstance(x, dict) for x in v)
+    ),
+    "a list of strings": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+}
+
+
+def as_manifest(manifest: PaperManifest | str | os.PathLike) -> PaperManifest:
+    """``manifest`` itself, or the manifest read from that path (:func:`load_manifest`)."""
+    return manifest if isinstance(manifest, PaperManifest) else load_manifest(manifest)
 
 
 def _interval(draws: np.ndarray) -> dict:
@@ -271,20 +412,6 @@ def _with_95_intervals(participants: pd.DataFrame, posterior) -> pd.DataFrame:
     return table
 
 
-COMPARED_DATASETS = {
-    "hbayesdm_ts_example": "hBayesDM example",
-    "gillan2016_study1": "Gillan 2016, study 1",
-    "gillan2016_study2": "Gillan 2016, study 2",
-    "kool2016_daw": "Kool 2016, Daw task",
-    "kool2016_novel": "Kool 2016, novel task",
-    "kool2017_daw_stakes": "Kool 2017, Daw task",
-    "kool2017_novel_stakes": "Kool 2017, novel task",
-    "feherdasilva2020_magic_carpet": "Feher da Silva 2020, magic carpet",
-    "feherdasilva2020_spaceship": "Feher da Silva 2020, spaceship",
-    "castro_rodrigues2022": "Castro-Rodrigues 2022",
-}
-
-
 def _spec_subset(fits_dir: Path, dataset: str, settings: PaperSettings):
     spec = load_fit_spec(fits_dir / dataset / "fit.toml")
     trials, _ = read_spec_trials(spec)
@@ -292,19 +419,29 @@ def _spec_subset(fits_dir: Path, dataset: str, settings: PaperSettings):
     return spec, trials, {"p_common": spec.p_common, "reward_scale": spec.reward_scale}
 
 
-def figure_comparison(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
-    """F5: LOO model comparison; quick: fitted here on the hBayesDM example."""
+def figure_comparison(
+    settings: PaperSettings, fits_dir: str | Path, manifest: PaperManifest | str | Path
+) -> PaperFigure:
+    """F5: LOO model comparison of the manifest's datasets; quick: fitted here on one.
+
+    Full mode reads each dataset's finished ``out/compare.csv`` (one missing,
+    unfinished or stale is named in the notes and left out); quick mode fits the
+    compared fits of the manifest's ``comparison.quick`` dataset on its first
+    participants.
+    """
+    fits_dir, manifest = Path(fits_dir), as_manifest(manifest)
     tables, notes = {}, []
     if settings.real_participants is not None:
-        spec, trials, options = _spec_subset(fits_dir, "hbayesdm_ts_example", settings)
+        quick = manifest.quick_comparison
+        spec, trials, options = _spec_subset(fits_dir, quick, settings)
         fits = {
             job.name: _fit(trials, job.agent, settings, **options, **job.model_options())
             for job in spec.fits
             if job.name in spec.compare
         }
-        tables[COMPARED_DATASETS["hbayesdm_ts_example"]] = cogarb.compare(fits)
+        tables[manifest.compared[quick]] = cogarb.compare(fits)
     else:
-        for dataset, label in COMPARED_DATASETS.items():
+        for dataset, label in manifest.compared.items():
             try:
                 tables[label] = _read_comparison(fits_dir, dataset)
             except FileNotFoundError as err:  # missing, unfinished or stale: said, not used
@@ -329,14 +466,6 @@ def figure_comparison(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
         for k in range(len(tables))
     )
     return PaperFigure("F5_comparison", model_comparison_figure(tables), numbers, notes)
-
-
-GILLAN = "gillan2016_study2"
-GILLAN_COVARIATES = ["compulsivity", "anxious_depression", "social_withdrawal", "age", "iq"]
-STAKES = {
-    "kool2017_novel_stakes": ("novel task", "hybrid_one_choice"),
-    "kool2017_daw_stakes": ("Daw task", "hybrid"),
-}
 
 
 def _read_comparison(fits_dir: Path, dataset: str) -> pd.DataFrame:
@@ -365,28 +494,37 @@ def _read_fit(fits_dir: Path, dataset: str, name: str):
     return az.from_netcdf(path)
 
 
-def figure_real_data(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
-    """F6: Gillan 2016 predictive check and covariate slopes; Kool 2017 stakes."""
-    from cogarb.fitting import add_posterior_predictive
-    from cogarb.likelihood import trial_arrays
+def figure_real_data(
+    settings: PaperSettings, fits_dir: str | Path, manifest: PaperManifest | str | Path
+) -> PaperFigure:
+    """F6: predictive check and covariate slopes (Gillan 2016); w by stakes (Kool 2017).
 
+    The datasets and fits are the manifest's ``predictive`` and ``stakes`` entries:
+    read from their finished fits in full mode, fitted here on the first participants
+    in quick mode.
+    """
+    from cogarb.arrays import trial_arrays
+    from cogarb.fitting import add_posterior_predictive
+
+    fits_dir, manifest = Path(fits_dir), as_manifest(manifest)
     quick = settings.real_participants is not None
-    spec, trials, options = _spec_subset(fits_dir, GILLAN, settings)
-    covariates = {"w": GILLAN_COVARIATES}
+    dataset, agent = manifest.predictive_dataset, manifest.predictive_agent
+    spec, trials, options = _spec_subset(fits_dir, dataset, settings)
+    covariates = {"w": list(manifest.covariates)}
     if quick:
         idata = _fit(
-            trials, "hybrid", settings, covariates=covariates, log_likelihood=False, **options
+            trials, agent, settings, covariates=covariates, log_likelihood=False, **options
         )
     else:
-        idata = _read_fit(fits_dir, GILLAN, "hybrid_factors")
-    data = trial_arrays(trials, p_common=spec.p_common, agent="hybrid")
+        idata = _read_fit(fits_dir, dataset, manifest.predictive_fit)
+    data = trial_arrays(trials, p_common=spec.p_common, agent=agent)
     fitted_ids = [str(p) for p in idata.posterior["participant"].to_numpy()]
     if fitted_ids != [str(p) for p in data.participants]:
         raise ValueError(
-            f"the {GILLAN} fit has {len(fitted_ids)} participants, not the "
+            f"the {dataset} fit has {len(fitted_ids)} participants, not the "
             f"{len(data.participants)} of {spec.data}: refit it on the whole dataset"
         )
-    add_posterior_predictive(idata, "hybrid", data, None, settings.ppc_draws, settings.seed)
+    add_posterior_predictive(idata, agent, data, None, settings.ppc_draws, settings.seed)
     observed = stay_probabilities(trials, by=None)
     predicted = predictive_stay_probabilities(trials, idata, by=None)
     numbers = {
@@ -399,23 +537,24 @@ def figure_real_data(settings: PaperSettings, fits_dir: Path) -> PaperFigure:
     for row in predicted.itertuples():
         numbers[f"f6_predicted_{CELL_KEYS[(row.previous_reward, row.transition)]}"] = row.mean
     slopes = []
-    for name in GILLAN_COVARIATES:
+    for name in manifest.covariates:
         draws = idata.posterior[f"slope_w_{name}"].to_numpy()
         slopes.append({"label": name.replace("_", " "), **_interval(draws)})
         numbers |= {f"f6_slope_{name}_{k}": v for k, v in _interval(draws).items()}
         numbers[f"f6_slope_{name}_p_negative"] = float((draws < 0).mean())
     stakes = []
-    for dataset, (task, agent) in STAKES.items():
+    for entry in manifest.stakes:
         if quick:
-            _, subset, options = _spec_subset(fits_dir, dataset, settings)
+            _, subset, options = _spec_subset(fits_dir, entry.dataset, settings)
             fitted = _fit(
-                subset, agent, settings, conditions={"w": "stakes"}, log_likelihood=False, **options
-            )
+                subset, entry.agent, settings, conditions={"w": "stakes"}, log_likelihood=False,
+                **options,
+            )  # fmt: skip
         else:
-            fitted = _read_fit(fits_dir, dataset, "hybrid_stakes")
+            fitted = _read_fit(fits_dir, entry.dataset, entry.fit)
         mu_w = fitted.posterior["mu_w"]
         low, high = _two_levels(mu_w, "stakes")
-        key = dataset.split("_")[1]
+        key, task = entry.key, entry.task
         for level, name in ((low, "low"), (high, "high")):
             interval = _interval(mu_w.sel(stakes=level))
             stakes.append({"label": f"{task}, {name} stakes", "task": task, **interval})
@@ -447,7 +586,10 @@ NEEDS_FITS = {"F5", "F6"}
 
 
 def make_figures(
-    settings: PaperSettings, fits_dir: str | Path = "fits", only: list[str] | None = None
+    settings: PaperSettings,
+    fits_dir: str | Path | None = None,
+    only: Sequence[str] | None = None,
+    manifest: PaperManifest | str | Path | None = None,
 ) -> Iterator[PaperFigure]:
     """Build the paper's figures one at a time (a generator, so callers can save each).
 
@@ -455,24 +597,55 @@ def make_figures(
     ----------
     settings : PaperSettings
         :data:`QUICK` or :data:`FULL` (or your own).
-    fits_dir : path
-        The repository's ``fits/`` folder (real data, and in full mode the fits).
-    only : list of str, optional
+    fits_dir : path, optional
+        The fits folder (the repository's ``fits/``): the real data, and in full mode
+        the fits, of figures F5 and F6, which need it.
+    only : sequence of str, optional
         Figure keys (``"F1"`` … ``"F6"``); default all.
+    manifest : PaperManifest or path, optional
+        The paper's manifest (``paper/manifest.toml``): required for F5 and F6.
+
+    Raises
+    ------
+    KeyError
+        Naming an unknown figure.
+    FileNotFoundError
+        When F5 or F6 is asked for and the manifest, or the fits folder's dataset
+        of F6, is not there.
     """
-    fits_dir = Path(fits_dir)
     unknown = sorted(set(only or []) - set(FIGURES))
     if unknown:
         raise KeyError(f"unknown figure {unknown[0]!r}; figures are {', '.join(FIGURES)}")
     keys = [k for k in FIGURES if not only or k in only]
-    if NEEDS_FITS & set(keys) and not (fits_dir / GILLAN / "fit.toml").is_file():
-        raise FileNotFoundError(
-            f"{fits_dir}/ has no {GILLAN}/fit.toml: run from the repository root or pass "
-            "--fits PATH/TO/fits (figures F5 and F6 use its real datasets)"
-        )
+    if NEEDS_FITS & set(keys):
+        manifest = _real_data_manifest(fits_dir, manifest)
+        fits_dir = Path(fits_dir)
     for key in keys:
         function = FIGURES[key]
-        yield function(settings, fits_dir) if key in NEEDS_FITS else function(settings)
+        yield function(settings, fits_dir, manifest) if key in NEEDS_FITS else function(settings)
+
+
+def _real_data_manifest(fits_dir, manifest) -> PaperManifest:
+    """The manifest of figures F5 and F6, once it and the fits folder are known to be there."""
+    where = "run from the repository root or pass --fits PATH/TO/fits"
+    if fits_dir is None or manifest is None:
+        raise FileNotFoundError(
+            "figures F5 and F6 need the fits folder and the paper's manifest (its datasets)"
+        )
+    fits_dir = Path(fits_dir)
+    if not isinstance(manifest, PaperManifest) and not Path(manifest).is_file():
+        raise FileNotFoundError(
+            f"{manifest}: no such file (the paper's manifest, naming the real datasets of "
+            f"figures F5 and F6): {where}"
+        )
+    manifest = as_manifest(manifest)
+    dataset = manifest.predictive_dataset
+    if not (fits_dir / dataset / "fit.toml").is_file():
+        raise FileNotFoundError(
+            f"{fits_dir}/ has no {dataset}/fit.toml: {where} (figures F5 and F6 use its real "
+            "datasets)"
+        )
+    return manifest
 
 
 def render_paper(template: str, numbers: Mapping[str, object]) -> str:

@@ -17,9 +17,16 @@ from cogarb.paper import (
     figure_comparison,
     figure_novelty,
     figure_stay,
+    load_manifest,
     make_figures,
     render_paper,
 )
+
+
+@pytest.fixture(scope="module")
+def manifest(repo):
+    return load_manifest(repo / "paper" / "manifest.toml")
+
 
 TINY = PaperSettings(
     "tiny",
@@ -132,7 +139,7 @@ def _finished_comparison(fits_dir: Path, dataset: str, table: pd.DataFrame) -> N
     write_comparison(spec.out, table, fingerprints)
 
 
-def test_full_comparison_reads_finished_fits_only_and_names_the_rest(tmp_path):
+def test_full_comparison_reads_finished_fits_only_and_names_the_rest(tmp_path, manifest):
     table = pd.DataFrame({"elpd_diff": [0.0, 5.0], "dse": [0.0, 2.0]}, index=["hybrid", "mf"])
     _finished_comparison(tmp_path, "kool2016_daw", table)
     _finished_comparison(tmp_path, "kool2016_novel", table)
@@ -141,21 +148,103 @@ def test_full_comparison_reads_finished_fits_only_and_names_the_rest(tmp_path):
     other = cogarb.simulate("daw2011", "mf", n_participants=2, seed=9)  # data changed since
     cogarb.write_trials(other, tmp_path / "kool2017_daw_stakes" / "t.csv")
     full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
-    made = figure_comparison(full, tmp_path)
+    made = figure_comparison(full, tmp_path, manifest)
     assert made.numbers["f5_datasets"] == 1  # only the comparison whose fits are finished
     assert made.numbers["f5_summary"] == "Kool 2016, Daw task: hybrid first, mf 5.0 ± 2.0 behind"
     for dataset in ("kool2016_novel", "kool2017_daw_stakes"):  # unfinished, stale: not used
         assert any(dataset in note and "compare.csv" in note for note in made.notes), dataset
     assert any("gillan2016_study2" in note for note in made.notes)  # no folder at all
     with pytest.raises(FileNotFoundError, match="no finished model comparison"):
-        figure_comparison(full, tmp_path / "empty")
+        figure_comparison(full, tmp_path / "empty", manifest)
 
 
-def test_make_figures_checks_names_and_the_fits_folder(tmp_path):
+def test_make_figures_checks_names_and_the_fits_folder(tmp_path, manifest):
     with pytest.raises(KeyError, match="F9"):
-        next(make_figures(TINY, tmp_path, ["F9"]))
+        next(make_figures(TINY, tmp_path, ["F9"], manifest))
     with pytest.raises(FileNotFoundError, match="--fits"):
-        next(make_figures(TINY, tmp_path, ["F6"]))
+        next(make_figures(TINY, tmp_path, ["F6"], manifest))
+    message = f"{tmp_path}/ has no gillan2016_study2/fit.toml: run from the repository root"
+    with pytest.raises(FileNotFoundError, match=re.escape(message)):
+        next(make_figures(TINY, tmp_path, ["F5"], manifest))
+    # the real-data figures need the manifest: a missing file is named, with the way out
+    with pytest.raises(FileNotFoundError, match=r"nowhere\.toml: no such file.*--fits"):
+        next(make_figures(TINY, tmp_path, ["F6"], tmp_path / "nowhere.toml"))
+    with pytest.raises(FileNotFoundError, match="manifest"):
+        next(make_figures(TINY, tmp_path, ["F5"]))
+    assert next(make_figures(TINY, None, ["F3"])).name == "F3_novelty"  # none needed
+
+
+def test_the_manifest_names_the_papers_datasets_and_fits(repo, manifest):
+    assert manifest.quick_comparison == "hbayesdm_ts_example"
+    assert list(manifest.compared)[:3] == [
+        "hbayesdm_ts_example",
+        "gillan2016_study1",
+        "gillan2016_study2",
+    ]
+    assert manifest.compared["kool2016_daw"] == "Kool 2016, Daw task"
+    assert (manifest.predictive_dataset, manifest.predictive_fit) == (
+        "gillan2016_study2",
+        "hybrid_factors",
+    )
+    assert [(s.dataset, s.key, s.fit) for s in manifest.stakes] == [
+        ("kool2017_novel_stakes", "novel", "hybrid_stakes"),
+        ("kool2017_daw_stakes", "daw", "hybrid_stakes"),
+    ]
+    for dataset in [*manifest.compared, manifest.predictive_dataset]:  # every folder exists
+        assert (repo / "fits" / dataset / "fit.toml").is_file(), dataset
+    from cogarb.fitspec import load_fit_spec
+
+    named = [(manifest.predictive_dataset, manifest.predictive_fit)]
+    named += [(s.dataset, s.fit) for s in manifest.stakes]
+    for dataset, fit in named:  # and every fit it names is a fit of that folder's fit.toml
+        spec = load_fit_spec(repo / "fits" / dataset / "fit.toml")
+        assert fit in [job.name for job in spec.fits], (dataset, fit)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (lambda t: t.replace('quick = "hbayesdm_ts_example"', 'quick = "nope"'),
+         "comparison.quick is 'nope', not one of comparison.datasets"),
+        (lambda t: t.replace('fit = "hybrid_factors"\n', ""), "predictive.fit must be a string"),
+        (lambda t: t.replace('key = "daw"', "key = 3"), r"stakes\[1\]\.key must be a string"),
+        (lambda t: t.replace("[predictive]", "[predictive"), "not valid TOML"),
+        (lambda t: t.replace('covariates = ["compulsivity"', 'covariates = [1, "compulsivity"'),
+         "predictive.covariates must be a list of strings"),
+    ],
+)  # fmt: skip
+def test_manifest_errors_name_the_file_and_entry(repo, tmp_path, edit, message):
+    text = (repo / "paper" / "manifest.toml").read_text()
+    path = tmp_path / "manifest.toml"
+    path.write_text(edit(text))
+    with pytest.raises(ValueError, match=message) as error:
+        load_manifest(path)
+    assert str(path) in str(error.value)
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        load_manifest(tmp_path / "missing.toml")
+
+
+def test_make_paper_saves_figures_and_numbers_and_keeps_the_others(tmp_path):
+    """F3 alone (simulation only), twice: numbers.json keeps what --only leaves out."""
+    from cogarb.workflows import make_paper
+
+    said = []
+    numbers = make_paper(TINY, tmp_path, only=["F3"], say=said.append)
+    assert said[0] == f"making figures F3 (tiny settings) in {tmp_path}/"
+    assert said[1].startswith("  F3_novelty.png/.pdf: ") and said[-1].endswith(f"-> {tmp_path}/")
+    for suffix in (".png", ".pdf"):
+        assert (tmp_path / f"F3_novelty{suffix}").stat().st_size > 10_000
+    assert json.loads((tmp_path / "numbers.json").read_text()) == json.loads(
+        json.dumps(numbers, default=float)
+    )
+    assert numbers["f3_new_states_event"] == 101 and numbers["settings"] == "tiny"
+    kept = {**numbers, "f1_participants": 12}  # as if F1 had been made earlier
+    (tmp_path / "numbers.json").write_text(json.dumps(kept))
+    again = make_paper(TINY, tmp_path, only=["F3"], say=said.append)
+    assert again["f1_participants"] == 12
+    assert not list(tmp_path.glob(".*"))  # no temporary file left behind
+    with pytest.raises(ValueError, match="unknown figure 'F9'"):
+        make_paper(TINY, tmp_path, only=["F9"])
 
 
 def test_figures_quick_makes_every_figure_and_fills_the_paper(repo, tmp_path, capsys):
@@ -178,7 +267,7 @@ def test_figures_quick_makes_every_figure_and_fills_the_paper(repo, tmp_path, ca
     assert not list(out.glob(".*"))  # no temporary file left behind
 
 
-def test_full_real_data_figure_names_the_missing_fit_and_its_command(repo, tmp_path):
+def test_full_real_data_figure_names_the_missing_fit_and_its_command(repo, tmp_path, manifest):
     import shutil
 
     from cogarb.paper import figure_real_data
@@ -187,7 +276,7 @@ def test_full_real_data_figure_names_the_missing_fit_and_its_command(repo, tmp_p
                     ignore=shutil.ignore_patterns("out"))  # fmt: skip
     full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
     with pytest.raises(FileNotFoundError, match="--only hybrid_factors"):
-        figure_real_data(full, tmp_path)
+        figure_real_data(full, tmp_path, manifest)
 
 
 def test_figures_cli_rejects_unknown_figures_and_mixed_settings(tmp_path, capsys):

@@ -1,0 +1,390 @@
+"""The work behind ``cogarb simulate``, ``fit``, ``recover``, ``demo`` and ``figures``.
+
+Each function takes its inputs, does the whole job and writes its outputs, with the
+rules of :mod:`cogarb.runs`: the output folder is prepared before any work, files
+are written atomically, and a fit's ``done.json`` is written last. Progress lines go
+to a ``say`` callback (``print`` by default); the command line only parses its
+arguments, calls one of these and prints what it returns. A ``fit.toml`` is run by
+:func:`cogarb.runs.run_fit_spec`; the paper's figures are computed by
+:mod:`cogarb.paper` and saved by :func:`make_paper`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+
+import cogarb
+
+Say = Callable[[str], object]
+
+
+def simulate_to_file(
+    task,
+    agent: str,
+    params: Mapping[str, float],
+    out: str | os.PathLike,
+    n_participants: int = 100,
+    seed: int = 0,
+    internals: bool = False,
+):
+    """Simulate a cohort (:func:`cogarb.simulate`) and write its trials to ``out``.
+
+    ``out`` (.csv, .csv.gz or .parquet) and its folder are checked before the
+    simulation, so a bad path loses no work.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The simulated trials.
+    """
+    from cogarb.data import check_output_path
+    from cogarb.runs import prepare_output
+
+    out = check_output_path(out)  # before simulating: a bad --out loses no work
+    prepare_output(out.parent)
+    trials = cogarb.simulate(
+        task, agent, dict(params), n_participants=n_participants, seed=seed, internals=internals
+    )
+    cogarb.write_trials(trials, out)
+    return trials
+
+
+def fit_file(
+    source: str | os.PathLike,
+    out: str | os.PathLike,
+    agent: str = "hybrid",
+    *,
+    format: str | None = None,
+    sampler: Mapping | None = None,
+    ppc: int = 0,
+    progress: bool = True,
+    say: Say = print,
+    **model_options,
+):
+    """Fit the trials of one file into the folder ``out`` (``cogarb fit TRIALS``).
+
+    Writes ``posterior.nc``, ``summary.csv``, ``diagnostics.json`` and, last,
+    ``done.json`` (:func:`cogarb.runs.write_fit`). The folder is prepared (created,
+    proven writable, space checked) before any work; earlier outputs move to
+    ``previous/`` once the model is built.
+
+    Parameters
+    ----------
+    source : path
+        A trial file or dataset folder (:func:`cogarb.read_trials`).
+    out : path
+    agent : str
+    format : str, optional
+        The format of ``source`` (default: inferred).
+    sampler : dict, optional
+        ``draws``, ``tune``, ``chains``, ``seed`` (default: fitspec's
+        ``SAMPLER_DEFAULTS``).
+    ppc : int
+        Posterior-predictive data sets to add (0: none).
+    progress : bool
+        nutpie's progress bar.
+    say : callable
+        Receives the line describing the data, and the fit's report.
+    **model_options
+        ``conditions``, ``covariates``, ``centred`` (see :func:`cogarb.fit`).
+
+    Returns
+    -------
+    arviz.InferenceData
+    """
+    from cogarb.fitspec import SAMPLER_DEFAULTS
+    from cogarb.runs import (
+        fit_report,
+        naming,
+        output_folder,
+        posterior_bytes,
+        retire_outputs,
+        write_done_marker,
+        write_fit,
+    )
+
+    out = Path(out)
+    trials = cogarb.read_trials(source, format=format)
+    sampler = {**SAMPLER_DEFAULTS, **(sampler or {})}
+    needed = posterior_bytes(trials, agent, sampler, ppc_draws=ppc)
+    with output_folder(out, needed):  # before any work: a fit is never lost to its folder
+        say(
+            f"{source}: {trials['participant'].nunique()} participants, {len(trials)} "
+            f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood); "
+            f"fitting '{agent}'"
+        )
+        start = time.perf_counter()
+        with naming(str(source)):
+            idata = cogarb.fit(
+                trials, agent, **sampler, posterior_predictive=ppc or False,
+                progress=progress, before_compile=lambda: retire_outputs(out),
+                **model_options,
+            )  # fmt: skip
+        written = write_fit(idata, out)
+        seconds = time.perf_counter() - start
+        write_done_marker(out, None, seconds, agent, trials=str(source))
+    say(fit_report(*written, seconds, out))
+    return idata
+
+
+RECOVERY_TABLES = ("recovery.csv", "recovery_summary.csv")
+
+
+def recover_to_folder(
+    out: str | os.PathLike,
+    agent: str = "hybrid",
+    task="daw2011",
+    n_participants: int = 100,
+    sampler: Mapping | None = None,
+    progress: bool = True,
+):
+    """Parameter recovery (:func:`cogarb.recover`) written into the folder ``out``.
+
+    Writes the fit's files (:func:`cogarb.runs.write_fit`), ``recovery.csv`` (per
+    participant), ``recovery_summary.csv`` (per parameter) and, last, ``done.json``.
+    The folder is prepared before any work; earlier outputs move to ``previous/``
+    once the model is built.
+
+    Parameters
+    ----------
+    out : path
+    agent : str
+    task : str or Task
+    n_participants : int
+    sampler : dict, optional
+        ``draws``, ``tune``, ``chains``, ``seed`` (default: fitspec's
+        ``SAMPLER_DEFAULTS``).
+    progress : bool
+
+    Returns
+    -------
+    cogarb.recovery.Recovery
+    """
+    from cogarb.fitspec import SAMPLER_DEFAULTS
+    from cogarb.runs import (
+        DONE,
+        FIT_FILES,
+        output_folder,
+        retire_outputs,
+        write_done_marker,
+        write_fit,
+    )
+
+    out = Path(out)
+    start = time.perf_counter()
+    with output_folder(out):
+        result = cogarb.recover(
+            agent, task, n_participants, **{**SAMPLER_DEFAULTS, **(sampler or {})},
+            progress=progress,
+            before_compile=lambda: retire_outputs(out, (*FIT_FILES, *RECOVERY_TABLES, DONE)),
+        )  # fmt: skip
+        tables = (result.participants, result.summary)
+        write_fit(result.idata, out, dict(zip(RECOVERY_TABLES, tables, strict=True)))
+        write_done_marker(out, None, time.perf_counter() - start, "recover")
+    return result
+
+
+def save_figure(figure, path: str | Path) -> None:
+    """Save a matplotlib ``figure`` as ``path`` with suffix .png and .pdf (150 dpi), each
+    written atomically (a temporary file renamed into place)."""
+    from cogarb._atomic import atomic_path
+
+    path = Path(path)
+    for suffix in (".png", ".pdf"):
+        with atomic_path(path.with_suffix(suffix)) as tmp:
+            figure.savefig(tmp, dpi=150)
+
+
+def make_paper(
+    settings,
+    out: str | Path,
+    fits_dir: str | Path | None = None,
+    manifest=None,
+    only: Sequence[str] = (),
+    template: str | Path | None = None,
+    paper: str | Path | None = None,
+    skip_real: bool = False,
+    say: Say = print,
+) -> dict:
+    """Make and save the paper's figures and their numbers; fill in the paper.
+
+    Writes ``out/<figure>.png`` and ``.pdf`` for each figure, ``out/numbers.json``
+    (rewritten after every figure, so an interrupted run keeps the numbers of those
+    it made), and, given a template, the paper with its numbers filled in. The
+    output folder is prepared first (:func:`cogarb.runs.prepare_output`).
+
+    Parameters
+    ----------
+    settings : cogarb.paper.PaperSettings
+        The sizes of the simulations and fits (``cogarb.paper.QUICK``, ``FULL``).
+    out : path
+        Folder of the figures and ``numbers.json``.
+    fits_dir : path, optional
+        The fits folder (see :func:`cogarb.paper.make_figures`); required unless F5
+        and F6 are left out.
+    manifest : cogarb.paper.PaperManifest or path, optional
+        The paper's manifest (``paper/manifest.toml``); required unless F5 and F6 are left out.
+    only : sequence of str
+        Make only these figures; ``numbers.json`` keeps the other figures' numbers
+        from the last run, which must have used the same settings and seed.
+    template : path, optional
+        The paper's template (``paper/paper_template.md``); no paper is written
+        without one, when the file does not exist, or with ``skip_real``.
+    paper : path, optional
+        Where to write the paper (default ``out/paper.md``).
+    skip_real : bool
+        Leave out the real-data figures F5 and F6 (and the paper).
+    say : callable
+        Receives each progress line.
+
+    Returns
+    -------
+    dict
+        The numbers written to ``numbers.json``.
+
+    Raises
+    ------
+    ValueError
+        For an unknown figure in ``only``, or a ``numbers.json`` in ``out`` made
+        with other settings or another seed when ``only`` is given (before any work).
+    """
+    from cogarb.paper import FIGURES, NEEDS_FITS, make_figures, render_paper
+    from cogarb.runs import prepare_output, write_text
+
+    out = Path(out)
+    unknown = [k for k in only if k not in FIGURES]
+    if unknown:
+        raise ValueError(f"unknown figure {unknown[0]!r}: the figures are {', '.join(FIGURES)}")
+    prepare_output(out)
+    keys = [k for k in FIGURES if (not only or k in only) and not (skip_real and k in NEEDS_FITS)]
+    numbers_path = out / "numbers.json"
+    numbers = {}
+    if only and numbers_path.is_file():  # the other figures' numbers are kept from the last run
+        numbers = json.loads(numbers_path.read_text())
+        made_with = (numbers.get("settings"), numbers.get("seed"))
+        if made_with != (settings.name, settings.seed):
+            raise ValueError(
+                f"{numbers_path} holds numbers of {made_with[0]} settings, seed {made_with[1]}: "
+                "remake every figure (no --only) or use another --out"
+            )
+    numbers |= {"settings": settings.name, "seed": settings.seed, "draws": settings.draws,
+                "tune": settings.tune, "chains": settings.chains}  # fmt: skip
+    say(f"making figures {', '.join(keys)} ({settings.name} settings) in {out}/")
+    start = time.perf_counter()
+    figures = make_figures(settings, fits_dir, keys, manifest)
+    for key in keys:
+        began = time.perf_counter()
+        made = next(figures)
+        save_figure(made.figure, out / made.name)
+        seconds = time.perf_counter() - began
+        numbers |= made.numbers | {f"{key.lower()}_seconds": round(seconds, 1)}
+        # after every figure: an interrupted run keeps the numbers of those it made
+        write_text(numbers_path, json.dumps(numbers, indent=2, default=float) + "\n")
+        say(f"  {made.name}.png/.pdf: {seconds:.0f} s")
+        for note in made.notes:
+            say(f"    note: {note}")
+    if template is not None and Path(template).is_file() and not skip_real:
+        paper = Path(paper) if paper else out / "paper.md"
+        figure_dir = os.path.relpath(out, paper.parent)
+        text = render_paper(Path(template).read_text(), numbers | {"figures": figure_dir})
+        write_text(paper, text)
+        say(f"  {paper}: the paper, numbers filled in from this run")
+    say(f"{time.perf_counter() - start:.0f} s -> {out}/")
+    return numbers
+
+
+DEMO_AGENTS = {
+    "mf": "model-free",
+    "mb": "model-based",
+    "hybrid": "hybrid (Daw 2011 medians)",
+    "arbitrator": "arbitrator (defaults)",
+}
+
+
+def run_demo(
+    out: str | os.PathLike,
+    n_participants: int = 200,
+    seed: int = 1,
+    *,
+    figures: bool = True,
+    fits_dir: str | os.PathLike | None = None,
+    manifest=None,
+    template: str | os.PathLike | None = None,
+    say: Say = print,
+) -> None:
+    """The main job on built-in defaults (``cogarb demo``).
+
+    Simulates the four agents of :data:`DEMO_AGENTS` on the Daw et al. (2011) task and
+    writes ``out/trials_<agent>.csv.gz``, ``out/stay_probabilities.csv`` and
+    ``out/stay_regression.csv``, saying each agent's stay table; then, with
+    ``figures``, makes the paper's figures with quick settings in ``out/figures``
+    (:func:`make_paper`). Figures F5 and F6 (and the paper) are left out,
+    with a note, when the fits folder or the manifest is not there.
+
+    Parameters
+    ----------
+    out : path
+    n_participants : int
+        Cohort size per agent.
+    seed : int
+    figures : bool
+    fits_dir : path, optional
+        The fits folder (the repository's ``fits/``).
+    manifest : PaperManifest or path, optional
+        The paper's manifest (``paper/manifest.toml``).
+    template : path, optional
+        The paper's template; the paper is written to ``out/figures/paper.md``.
+    say : callable
+        Receives each line of the report.
+    """
+    import pandas as pd
+
+    from cogarb.runs import prepare_output, write_text
+
+    out = Path(out)
+    prepare_output(out)
+    task = cogarb.load_task("daw2011")
+    groups, regressions = [], []
+    for agent, label in DEMO_AGENTS.items():
+        trials = cogarb.simulate(task, agent, {}, n_participants=n_participants, seed=seed)
+        cogarb.write_trials(trials, out / f"trials_{agent}.csv.gz")
+        stays = cogarb.stay_probabilities(trials)
+        groups.append(stays.group.assign(agent=agent))
+        regressions.append(cogarb.stay_regression(trials).pooled.assign(agent=agent))
+        say(f"\n== {label}: {n_participants} participants × {task.n_trials} trials")
+        say(str(stays))
+    write_text(out / "stay_probabilities.csv", pd.concat(groups).to_csv(index=False))
+    write_text(out / "stay_regression.csv", pd.concat(regressions).to_csv(index=False))
+    if figures:
+        from cogarb.paper import settings_named
+
+        missing = _missing_real_data(fits_dir, manifest)
+        if missing:
+            say(f"\n{missing}")
+        say("\n== the paper's figures, quick settings (fits compile in about 20 s each)")
+        make_paper(
+            settings_named("quick", seed=seed), out / "figures", fits_dir, manifest,
+            template=template, skip_real=missing is not None, say=say,
+        )  # fmt: skip
+    say(f"\nwrote trials, tables and figures (.png/.pdf) to {out}/")
+
+
+def _missing_real_data(fits_dir, manifest) -> str | None:
+    """Why the demo cannot make figures F5 and F6, or None when it can."""
+    from cogarb.paper import PaperManifest, as_manifest
+
+    hint = "(run from the repository root for figures F5 and F6)"
+    if fits_dir is None or manifest is None:
+        return f"no fits folder or manifest given {hint}"
+    fits_dir = Path(fits_dir)
+    if not fits_dir.is_dir():
+        return f"{fits_dir}/ not found {hint}"
+    if not isinstance(manifest, PaperManifest) and not Path(manifest).is_file():
+        return f"{manifest} not found {hint}"
+    if not (fits_dir / as_manifest(manifest).quick_comparison / "fit.toml").is_file():
+        return f"{fits_dir}/ not found {hint}"
+    return None
