@@ -44,7 +44,8 @@ def gradient_costs(trials, n_scan: int) -> dict:
     import scan_reference
 
     import cogarb
-    from cogarb.likelihood import loglik_and_grad, trial_arrays
+    from cogarb.arrays import trial_arrays
+    from cogarb.likelihood import loglik_and_grad
     from cogarb.simulate import parameter_matrix
 
     data = trial_arrays(trials)

@@ -49,8 +49,9 @@ def main(argv=None) -> dict:
     import numpy as np
 
     import cogarb
+    from cogarb.arrays import trial_arrays
     from cogarb.fitspec import FitJob
-    from cogarb.likelihood import loglik_and_grad, trial_arrays
+    from cogarb.likelihood import loglik_and_grad
     from cogarb.simulate import parameter_matrix
 
     trials = cogarb.read_trials(REPO / "fits" / "gillan2016_study2" / "trials.parquet")

@@ -45,8 +45,9 @@ def main(argv=None) -> dict:
 
     numba.set_num_threads(1)  # per_trial_loglik runs draws in parallel: time one thread
     import cogarb
-    from cogarb.agents import ONE_CHOICE_AGENTS
-    from cogarb.likelihood import kernel_thetas, loglik_and_grad, per_trial_loglik, trial_arrays
+    from cogarb.agents import ONE_CHOICE_AGENTS, kernel_matrix
+    from cogarb.arrays import trial_arrays
+    from cogarb.likelihood import loglik_and_grad, per_trial_loglik
 
     figures: dict = {"participants": args.participants}
     for agent in cogarb.AGENTS:
@@ -54,7 +55,7 @@ def main(argv=None) -> dict:
         trials = cogarb.simulate(task, agent, n_participants=args.participants, seed=args.seed)
         data = trial_arrays(trials)
         spec = cogarb.get_agent(agent)
-        thetas = kernel_thetas(spec, interior_values(agent, args.participants, args.seed))
+        thetas = kernel_matrix(spec, interior_values(agent, args.participants, args.seed))
         loglik_and_grad(agent, thetas, data)  # compile
         per_trial_loglik(agent, thetas, data)
         n_trials = len(data.choice1)

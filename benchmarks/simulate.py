@@ -22,6 +22,7 @@ import numpy as np
 
 import cogarb
 from cogarb._kernels import hybrid
+from cogarb.schedules import reward_schedules
 from cogarb.simulate import parameter_matrix
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
@@ -62,7 +63,7 @@ def main() -> None:
 
     thetas, _ = parameter_matrix(cogarb.get_agent("hybrid"), {}, n)
     rng = np.random.default_rng(1)
-    schedule = cogarb.tasks.reward_schedules(task, 1, rng)
+    schedule = reward_schedules(task, 1, rng)
     uniforms = rng.random((n, n_trials, 4))
     outs = [np.empty((n, n_trials), dtype=np.int8) for _ in range(3)]
     reward, common = np.empty((n, n_trials)), np.empty((n, n_trials), dtype=np.bool_)

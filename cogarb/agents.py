@@ -40,9 +40,9 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from cogarb._kernels import arbitrator as _arbitrator
-from cogarb._kernels import hybrid as _hybrid
-from cogarb._kernels import one_choice as _one_choice
+import numpy as np
+
+from cogarb._kernels.families import FAMILIES, KernelFamily
 
 TRANSFORMS = ("logit", "log", "identity")
 
@@ -74,6 +74,44 @@ class Parameter:
     transform: str
     description: str
 
+    def __post_init__(self) -> None:
+        if self.transform not in TRANSFORMS:
+            raise ValueError(
+                f"parameter '{self.name}': transform must be one of {TRANSFORMS}, "
+                f"got {self.transform!r}"
+            )
+        bounds = {"logit": (0.0, 1.0), "log": (0.0, math.inf), "identity": (-math.inf, math.inf)}
+        if (self.lower, self.upper) != bounds[self.transform]:
+            raise ValueError(
+                f"parameter '{self.name}': the {self.transform} transform maps onto "
+                f"{list(bounds[self.transform])}, but its bounds are {[self.lower, self.upper]}"
+            )
+        if not (math.isfinite(self.default) and self.lower <= self.default <= self.upper):
+            raise ValueError(
+                f"parameter '{self.name}': default {self.default!r} is not a finite value in "
+                f"[{self.lower}, {self.upper}]"
+            )
+
+    def forward(self, x: float) -> float:
+        """Natural scale → unconstrained, of one value: logit(x), log(x) or x."""
+        if self.transform == "logit":
+            return math.log(x / (1.0 - x))
+        if self.transform == "log":
+            return math.log(x)
+        return x
+
+    def inverse(self, x, xp=np):
+        """Unconstrained → natural scale: 1 / (1 + exp(−x)), exp(x) or x.
+
+        ``xp`` is ``numpy`` for arrays, or ``pytensor.tensor`` for symbolic values
+        (whose ``sigmoid`` is the logistic).
+        """
+        if self.transform == "logit":
+            return 1.0 / (1.0 + np.exp(-x)) if xp is np else xp.sigmoid(x)
+        if self.transform == "log":
+            return xp.exp(x)
+        return x
+
 
 @dataclass(frozen=True)
 class Agent:
@@ -92,8 +130,23 @@ class Agent:
         both ``w_noload`` and ``w_load``).
     kernel : str
         Which kernel family computes the agent (``"hybrid"``, ``"arbitrator"`` or
-        ``"one_choice"``, the last for tasks without a second-stage choice).
+        ``"one_choice"``, the last for tasks without a second-stage choice); its
+        record is :attr:`family`.
     description : str
+
+    Every kernel parameter of the family must be free, fixed or shared with a free
+    parameter, and every free parameter must be a kernel parameter (or the source
+    of a shared one): a definition that breaks this is refused when it is made.
+
+    Examples
+    --------
+    The hybrid with λ fixed at 1 (as in Kool et al. 2016's models)::
+
+        from cogarb.agents import ALPHA1, ALPHA2, BETA1, BETA2, PERSEVERATION, W, Agent
+        hybrid_lambda1 = Agent(
+            "hybrid_lambda1", (ALPHA1, ALPHA2, BETA1, BETA2, PERSEVERATION, W),
+            fixed={"lambda": 1.0}, shared={"w_noload": "w", "w_load": "w"},
+        )
     """
 
     name: str
@@ -102,6 +155,56 @@ class Agent:
     shared: Mapping[str, str] = field(default_factory=dict)
     kernel: str = "hybrid"
     description: str = ""
+
+    def __post_init__(self) -> None:
+        if self.kernel not in FAMILIES:
+            raise ValueError(
+                f"agent '{self.name}' has unknown kernel '{self.kernel}' "
+                f"(kernel families: {', '.join(FAMILIES)})"
+            )
+        order = FAMILIES[self.kernel].parameter_order
+        names = self.parameter_names
+        if len(set(names)) != len(names):
+            raise ValueError(f"agent '{self.name}' names a parameter twice: {names}")
+        for name in order:
+            source = self.shared.get(name, name)
+            if source not in self.fixed and source not in names:
+                raise ValueError(
+                    f"agent '{self.name}' leaves kernel parameter '{name}' undefined: "
+                    "make it a parameter, fix it (fixed={...}) or share it (shared={...})"
+                )
+        for name in names:
+            if name not in order and name not in self.shared.values():
+                raise ValueError(
+                    f"agent '{self.name}': parameter '{name}' is not a parameter of the "
+                    f"'{self.kernel}' kernel ({', '.join(order)})"
+                )
+        for name, value in self.fixed.items():
+            if name not in order or name in names:
+                raise ValueError(
+                    f"agent '{self.name}': fixed '{name}' is not a kernel parameter it "
+                    "leaves free"
+                )
+            if not math.isfinite(value):
+                raise ValueError(f"agent '{self.name}': fixed '{name}' = {value!r} is not finite")
+
+    @property
+    def family(self) -> KernelFamily:
+        """The record of the agent's kernel family (parameter layout, entry points)."""
+        return FAMILIES[self.kernel]
+
+    @property
+    def definition(self) -> tuple:
+        """Everything that defines the agent's model, as a hashable value (its name,
+        free parameters, fixed and shared values, kernel): two agents with the same
+        definition are the same model."""
+        return (
+            self.name,
+            self.parameters,
+            tuple(sorted(self.fixed.items())),
+            tuple(sorted(self.shared.items())),
+            self.kernel,
+        )
 
     @property
     def parameter_names(self) -> tuple[str, ...]:
@@ -274,15 +377,75 @@ def get_agent(agent: str | Agent) -> Agent:
         raise ValueError(f"unknown agent {agent!r} (available: {', '.join(AGENTS)})") from None
 
 
-def kernel_parameter_order(agent: Agent) -> tuple[str, ...]:
-    """Column order of the parameter matrix the agent's kernel takes."""
-    if agent.kernel == "hybrid":
-        return _hybrid.PARAMETER_ORDER
-    if agent.kernel == "arbitrator":
-        return _arbitrator.PARAMETER_ORDER
-    if agent.kernel == "one_choice":
-        return _one_choice.PARAMETER_ORDER
-    raise ValueError(f"agent '{agent.name}' has unknown kernel '{agent.kernel}'")
+def kernel_matrix(agent: Agent, values: Mapping, condition_parameter: str | None = None, xp=np):
+    """Stack an agent's natural-scale parameter values into its kernel's parameter matrix.
+
+    The one map from named values to kernel columns, used by simulation and by the
+    likelihood alike. ``values[name]`` has shape (..., n_participants), or
+    (..., n_participants, 2) for ``condition_parameter`` (its two condition
+    levels: the first feeds the kernel's ``w_noload``, the second its
+    ``w_load``). Fixed and shared kernel parameters are filled in. ``xp`` is
+    ``numpy`` for arrays or ``pytensor.tensor`` for symbolic values.
+
+    Returns
+    -------
+    (..., n_participants, P) in ``agent.family.parameter_order``: float64 for NumPy
+    (C-contiguous), a tensor for PyTensor.
+    """
+    order = agent.family.parameter_order
+    if xp is np:
+        values = {k: np.asarray(v, dtype=float) for k, v in values.items()}
+    missing = [n for n in agent.parameter_names if n not in values]
+    if missing:
+        raise ValueError(f"no value for parameter(s) {missing} of agent '{agent.name}'")
+    reference = values[agent.parameter_names[0]]
+    if agent.parameter_names[0] == condition_parameter:
+        reference = reference[..., 0]
+    columns = []
+    for name in order:
+        source = agent.shared.get(name, name)
+        if source in agent.fixed or source not in values:
+            columns.append(xp.full_like(reference, float(agent.fixed[name]), dtype="float64"))
+            continue
+        value = values[source]
+        if source == condition_parameter:
+            value = value[..., 1] if name == "w_load" else value[..., 0]
+        columns.append(value)
+    stacked = xp.stack(columns, axis=-1)
+    return np.ascontiguousarray(stacked, dtype=float) if xp is np else stacked
+
+
+def check_suits(agent: Agent, stage2_choice: bool, what: str) -> None:
+    """Refuse to run ``agent`` on a task or trials it does not model.
+
+    Parameters
+    ----------
+    agent : Agent
+    stage2_choice : bool
+        Whether the task (or the trials) has a second-stage choice.
+    what : str
+        The task or trials with their verb, as the message names them
+        (``"task 'daw2011' has"``, ``"these trials have"``).
+
+    Raises
+    ------
+    ValueError
+        Naming the agent, ``what`` and the agents that do suit it.
+    """
+    if agent.family.stage2_choice == stage2_choice:
+        return
+    suited = ", ".join(
+        f"'{a.name}'" for a in AGENTS.values() if a.family.stage2_choice == stage2_choice
+    )
+    if stage2_choice:
+        raise ValueError(
+            f"agent '{agent.name}' models tasks without a second-stage choice; {what} "
+            f"one (stage2_choice true or absent): use {suited}"
+        )
+    raise ValueError(
+        f"agent '{agent.name}' models a second-stage choice on every trial; {what} "
+        f"none (stage2_choice false: Kool's novel task, Akam's task): use {suited}"
+    )
 
 
 def check_parameter_value(agent: Agent, name: str, value: float) -> None:

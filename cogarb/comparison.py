@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-from cogarb.fitting import _arviz
+from cogarb.fitting import import_arviz
 
 BY = ("trial", "participant")
 PARTICIPANT_VAR = "participant_total"  # summed log-likelihood; the dim is "participant"
@@ -57,7 +57,7 @@ def loo(idata, by: str = "trial"):
     if by == "participant":
         idata = participant_log_likelihood(idata)
     var_name = PARTICIPANT_VAR if by == "participant" else "trial"
-    return _arviz().loo(idata, pointwise=True, var_name=var_name)
+    return import_arviz().loo(idata, pointwise=True, var_name=var_name)
 
 
 def _is_precomputed(value) -> bool:
@@ -126,4 +126,4 @@ def compare(fits: Mapping[str, object], by: str = "trial", **kwargs) -> pd.DataF
     elpds = {
         label: value if _is_precomputed(value) else loo(value, by) for label, value in fits.items()
     }
-    return _arviz().compare(elpds, **kwargs)
+    return import_arviz().compare(elpds, **kwargs)

@@ -30,8 +30,10 @@ import numpy as np
 import pandas as pd
 
 from cogarb import _stop
-from cogarb.agents import get_agent
-from cogarb.likelihood import KINDS, TrialArrays, kernel_thetas, per_trial_loglik
+from cogarb.agents import Agent, get_agent, kernel_matrix
+from cogarb.arrays import TrialArrays
+from cogarb.likelihood import per_trial_loglik
+from cogarb.model_spec import ModelSpec, model_spec
 
 RHAT_MAX = 1.01  # Vehtari et al. (2021)
 ESS_MIN = 400  # Vehtari et al. (2021): 100 per chain for 4 chains
@@ -68,9 +70,10 @@ class IncompleteSamplingError(RuntimeError):
     """
 
 
-def _arviz():
+def import_arviz():
+    """``arviz``, imported without its refactor notice (a FutureWarning on import)."""
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", FutureWarning)  # arviz's refactor notice on import
+        warnings.simplefilter("ignore", FutureWarning)
         import arviz
 
     return arviz
@@ -99,23 +102,9 @@ def _shared_data(model) -> dict:
     return {v.name: v for v in model.named_vars.values() if isinstance(v, SharedVariable)}
 
 
-def _cache_key(model, agent: str) -> tuple:
-    info = model.cogarb
-    return (
-        agent,
-        KINDS[get_agent(agent).kernel],
-        info["condition"],
-        tuple(sorted((k, tuple(v)) for k, v in info["covariates"].items())),
-        tuple(sorted((k, tuple(sorted(v.items()))) for k, v in info["priors"].items())),
-        info["data"].n_participants,
-        info["data"].p_common,
-        info["centred"],
-    )
-
-
 def fit(
     trials: pd.DataFrame,
-    agent: str = "hybrid",
+    agent: str | Agent = "hybrid",
     draws: int = 1000,
     tune: int = 1000,
     chains: int = 4,
@@ -134,10 +123,12 @@ def fit(
     ----------
     trials : pandas.DataFrame
         Trials in the tidy schema.
-    agent : str
+    agent : str or Agent
         ``"mf"``, ``"mb"``, ``"hybrid"``, ``"hybrid_load"`` or ``"arbitrator"``; for
         tasks without a second-stage choice ``"mf_one_choice"``,
-        ``"mb_one_choice"`` or ``"hybrid_one_choice"``.
+        ``"mb_one_choice"`` or ``"hybrid_one_choice"``; or any
+        :class:`~cogarb.agents.Agent`, such as a restriction of a built-in one (the
+        README shows the hybrid with λ fixed at 1).
     draws, tune, chains : int
         Posterior draws and tuning steps per chain, and the number of chains.
     seed : int
@@ -171,19 +162,19 @@ def fit(
         ``posterior.attrs`` record the agent, the model options, and the seconds
         spent compiling (near zero when the compiled model was cached) and sampling.
     """
-    from cogarb.hierarchical import build_model
+    from cogarb.hierarchical import model_from_spec
 
     for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    agent = get_agent(agent).name
-    model = build_model(trials, agent, **model_options)
+    spec = model_spec(trials, agent, **model_options)
+    model = model_from_spec(spec)
     if posterior_predictive:
-        _check_ppc_inputs(model.cogarb["data"])  # before, not after, a long sampling run
+        _check_ppc_inputs(spec.data)  # before, not after, a long sampling run
     if before_compile is not None:
         before_compile()
     start = time.perf_counter()
-    compiled = _compile(model, _cache_key(model, agent))
+    compiled = _compile(model, spec.cache_key())
     compile_seconds = time.perf_counter() - start
     _stop.check()  # a stop lost inside the compiler's C code is raised here
     start = time.perf_counter()
@@ -201,15 +192,14 @@ def fit(
     # nutpie also stores the unconstrained copies (``*_log__``) of bounded variables
     unconstrained = [v for v in idata.posterior.data_vars if v.endswith("__")]
     idata.posterior = idata.posterior.drop_vars(unconstrained)
-    info = model.cogarb
-    data: TrialArrays = info["data"]
+    agent, data = spec.agent, spec.data
     _add_observed(idata, data)
     if log_likelihood:
-        _add_log_likelihood(idata, agent, data, info["condition"])
+        _add_log_likelihood(idata, agent, data, spec.condition)
     if posterior_predictive:
         n = None if posterior_predictive is True else int(posterior_predictive)
-        add_posterior_predictive(idata, agent, data, info["condition"], n, seed)
-    idata.posterior.attrs.update(_attrs(agent, info))
+        add_posterior_predictive(idata, agent, data, spec.condition, n, seed)
+    idata.posterior.attrs.update(_attrs(spec))
     idata.posterior.attrs["compile_seconds"] = round(compile_seconds, 2)
     idata.posterior.attrs["sampling_seconds"] = round(sampling_seconds, 2)
     _stop.check()
@@ -249,18 +239,18 @@ def check_complete(idata, draws: int, chains: int) -> None:
         )
 
 
-def _attrs(agent: str, info: Mapping) -> dict:
+def _attrs(spec: ModelSpec) -> dict:
     from cogarb import __version__
 
-    condition = info["condition"]
+    condition = spec.condition
     return {
         "cogarb_version": __version__,
-        "agent": agent,
+        "agent": spec.agent.name,
         "conditions": f"{condition[0]}~{condition[1]}" if condition else "",
-        "covariates": ";".join(f"{k}~{'+'.join(v)}" for k, v in info["covariates"].items()),
-        "p_common": info["data"].p_common,
-        "reward_scale": info["data"].reward_scale,
-        "centred": int(info["centred"]),  # netCDF attributes cannot be booleans
+        "covariates": ";".join(f"{k}~{'+'.join(v)}" for k, v in spec.covariates.items()),
+        "p_common": spec.data.p_common,
+        "reward_scale": spec.data.reward_scale,
+        "centred": int(spec.centred),  # netCDF attributes cannot be booleans
     }
 
 
@@ -287,14 +277,14 @@ def _add_observed(idata, data: TrialArrays) -> None:
     idata.add_groups(observed_data=observed)
 
 
-def posterior_thetas(idata, agent: str, condition=None) -> np.ndarray:
+def posterior_thetas(idata, agent: str | Agent, condition=None) -> np.ndarray:
     """Kernel parameter matrices of every posterior draw: (chain, draw, n, P)."""
-    spec = get_agent(agent)
-    values = {name: idata.posterior[name].values for name in spec.parameter_names}
-    return kernel_thetas(spec, values, condition[0] if condition else None)
+    agent = get_agent(agent)
+    values = {name: idata.posterior[name].values for name in agent.parameter_names}
+    return kernel_matrix(agent, values, condition[0] if condition else None)
 
 
-def _add_log_likelihood(idata, agent: str, data: TrialArrays, condition) -> None:
+def _add_log_likelihood(idata, agent: Agent, data: TrialArrays, condition) -> None:
     import xarray as xr
 
     thetas = posterior_thetas(idata, agent, condition)
@@ -308,7 +298,7 @@ def _add_log_likelihood(idata, agent: str, data: TrialArrays, condition) -> None
 
 
 def add_posterior_predictive(
-    idata, agent: str, data: TrialArrays, condition=None, n_draws: int | None = None, seed=0
+    idata, agent: str | Agent, data: TrialArrays, condition=None, n_draws: int | None = None, seed=0
 ) -> None:
     """Add ``posterior_predictive`` choices simulated on the observed task schedule.
 
@@ -322,8 +312,8 @@ def add_posterior_predictive(
     import xarray as xr
 
     from cogarb._kernels.loglik import STICK_WITHIN_STATE
-    from cogarb._kernels.replay import replay_draws, replay_draws_one_choice
 
+    agent = get_agent(agent)
     _check_ppc_inputs(data)
     thetas = posterior_thetas(idata, agent, condition)
     chains, draws = thetas.shape[:2]
@@ -331,8 +321,10 @@ def add_posterior_predictive(
     picked = np.unique(np.linspace(0, draws - 1, per_chain).round().astype(int))
     thetas = np.ascontiguousarray(thetas[:, picked].reshape(-1, *thetas.shape[2:]))
     n_sim, n_trials = thetas.shape[0], data.choice1.shape[0]
+    uniforms = np.random.default_rng(seed).random(
+        (n_sim, n_trials, agent.family.uniforms_per_trial)
+    )
     if data.one_choice:
-        uniforms = np.random.default_rng(seed).random((n_sim, n_trials, 3))
         out = {
             "choice1": np.empty((n_sim, n_trials), np.int8),
             "state2": np.empty((n_sim, n_trials), np.int8),
@@ -340,14 +332,13 @@ def add_posterior_predictive(
             "common": np.empty((n_sim, n_trials), bool),
         }
         payoff = data.payoff if data.bernoulli else data.payoff * data.reward_scale
-        replay_draws_one_choice(
+        agent.family.replay_draws(
             thetas, data.offsets, data.state1, data.condition, payoff, data.bernoulli,
             data.reversed, data.p_common, STICK_WITHIN_STATE, uniforms, *out.values(),
         )  # fmt: skip
         if not data.bernoulli:  # the agents learnt from scaled points: report points
             out["reward"] = np.take_along_axis(data.payoff, out["state2"].T, axis=1).T
     else:
-        uniforms = np.random.default_rng(seed).random((n_sim, n_trials, 4))
         out = {
             "choice1": np.empty((n_sim, n_trials), np.int8),
             "state2": np.empty((n_sim, n_trials), np.int8),
@@ -355,8 +346,8 @@ def add_posterior_predictive(
             "reward": np.empty((n_sim, n_trials)),
             "common": np.empty((n_sim, n_trials), bool),
         }
-        replay_draws(
-            KINDS[get_agent(agent).kernel], thetas, data.offsets, data.reward_prob,
+        agent.family.replay_draws(
+            agent.family.kind, thetas, data.offsets, data.reward_prob,
             data.condition, data.reversed, data.new_states, data.p_common, uniforms,
             *out.values(),
         )  # fmt: skip
@@ -393,7 +384,7 @@ def diagnostics(idata) -> dict:
     single chain, or when infinite (chains stuck at different values); a
     ``max_rhat_note`` / ``min_ess_bulk_note`` says why.
     """
-    az = _arviz()
+    az = import_arviz()
     posterior = idata.posterior
     n_chains = int(posterior.sizes["chain"])
     found = {}
@@ -505,7 +496,7 @@ def describe_diagnostics(found: Mapping) -> str:
 
 def summary(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:
     """ArviZ summary of the group means ``mu_*``, scales, slopes and effects by default."""
-    az = _arviz()
+    az = import_arviz()
     if var_names is None:
         var_names = [
             v

@@ -24,7 +24,8 @@ or ``stakes``) adds, on trials at the second level::
 
     g(θ_i, level 2) = g(θ_i) + effect_loc_θ + effect_scale_θ z'_θ,i
 
-Priors (defaults; override per parameter with ``priors``):
+Priors (defaults, :func:`cogarb.model_spec.default_prior`; override per parameter
+with ``priors``):
 
 ==============  ===================================  ======================
 transform       loc_θ                                scale_θ
@@ -44,128 +45,16 @@ group median on the natural scale (at the covariates' mean).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 
-import numpy as np
 import pandas as pd
 import pymc as pm
 import pytensor.tensor as pt
 
-from cogarb.agents import Agent, get_agent
-from cogarb.data import TrialDataError, cell_value, file_row, to_numbers, validate_trials
-from cogarb.likelihood import (
-    DATA_FIELDS,
-    TrialArrays,
-    binary_levels,
-    cohort_loglik_op,
-    kernel_thetas,
-    trial_arrays,
-)
-
-DATA_NAMES = DATA_FIELDS
-PRIOR_KEYS = ("loc", "scale")
-
-
-def default_prior(agent: Agent, name: str) -> dict:
-    """Default prior of parameter ``name``: ``{"loc": (mean, sd), "scale": sd}``."""
-    spec = agent.parameter(name)
-    if spec.transform == "logit":
-        return {"loc": (0.0, 1.5), "scale": 1.0}
-    if spec.transform == "log":
-        return {"loc": (math.log(spec.default), 1.0), "scale": 0.5}
-    return {"loc": (0.0, 1.0), "scale": 0.5}
-
-
-def _priors(agent: Agent, priors: Mapping | None) -> dict[str, dict]:
-    out = {name: default_prior(agent, name) for name in agent.parameter_names}
-    for name, prior in (priors or {}).items():
-        agent.parameter(name)  # raises with the agent's parameter names
-        unknown = set(prior) - set(PRIOR_KEYS)
-        if unknown:
-            raise ValueError(
-                f"prior of '{name}' has unknown key(s) {sorted(unknown)} (allowed: loc, scale)"
-            )
-        merged = {**out[name], **prior}
-        mean, sd = merged["loc"]
-        if not (math.isfinite(mean) and sd > 0 and merged["scale"] > 0):
-            raise ValueError(f"prior of '{name}' needs a finite mean and positive sds: {prior}")
-        out[name] = {"loc": (float(mean), float(sd)), "scale": float(merged["scale"])}
-    return out
-
-
-def _condition(agent: Agent, conditions: Mapping[str, str] | None) -> tuple[str, str] | None:
-    if not conditions:
-        return None
-    if len(conditions) > 1:
-        raise ValueError(f"one condition effect is supported, got {dict(conditions)}")
-    ((name, column),) = conditions.items()
-    agent.parameter(name)
-    if agent.shared.get("w_noload") != name or agent.shared.get("w_load") != name:
-        raise ValueError(
-            f"condition effects are supported on the weight 'w' of the hybrids; agent "
-            f"'{agent.name}' cannot vary '{name}' by '{column}'"
-            + (
-                " (hybrid_load already has w_noload and w_load)"
-                if agent.name == "hybrid_load"
-                else ""
-            )
-        )
-    return name, column
-
-
-def covariate_matrix(
-    trials: pd.DataFrame,
-    participants: Sequence[str],
-    columns: Sequence[str],
-    source: str | None = None,
-) -> tuple[np.ndarray, dict[str, tuple[float, float]]]:
-    """Per-participant covariates, standardised; also their (mean, sd) for reporting.
-
-    Each covariate must be a numeric trial column constant within participant, with
-    a value on every trial (:class:`~cogarb.data.TrialDataError` naming ``source``,
-    row, column and value otherwise).
-    """
-    source = source or trials.attrs.get("source", "trials")
-    key = trials["participant"].astype(str)
-    out = np.empty((len(participants), len(columns)))
-    scaling = {}
-    for j, column in enumerate(columns):
-        if column not in trials.columns:
-            raise ValueError(f"covariate column '{column}' is not in the trials")
-        # refuses text, dates and integers a float would round, naming row and value
-        numbers, missing = to_numbers(trials[column], column, source)
-        if missing.any():
-            i = int(np.flatnonzero(missing)[0])
-            raise TrialDataError(
-                source, file_row(trials, i), column, cell_value(trials[column], i),
-                "is missing: a participant covariate needs a value on every trial",
-            )  # fmt: skip
-        values = pd.Series(numbers, index=trials.index)
-        stats = values.groupby(key, sort=False).agg(["nunique", "first"])
-        varying = stats.index[stats["nunique"] > 1]
-        if len(varying):
-            raise ValueError(
-                f"covariate '{column}' varies within participant '{varying[0]}'; "
-                "participant covariates must be constant over a participant's trials"
-            )
-        x = stats["first"].reindex(list(participants)).to_numpy(float)
-        mean, sd = float(x.mean()), float(x.std())
-        if not sd > 0:
-            raise ValueError(f"covariate '{column}' does not vary across participants")
-        out[:, j] = (x - mean) / sd
-        scaling[column] = (mean, sd)
-    return out, scaling
-
-
-def inverse_transform(agent: Agent, name: str, x, xp=pt):
-    """Map unconstrained values to the natural scale of parameter ``name``."""
-    transform = agent.parameter(name).transform
-    if transform == "logit":
-        return pm.math.invlogit(x) if xp is pt else 1.0 / (1.0 + np.exp(-x))
-    if transform == "log":
-        return xp.exp(x)
-    return x
+from cogarb.agents import Agent, kernel_matrix
+from cogarb.arrays import DATA_FIELDS
+from cogarb.likelihood import cohort_loglik_op
+from cogarb.model_spec import ModelSpec, model_spec
 
 
 def build_model(
@@ -219,60 +108,42 @@ def build_model(
         With free variables ``<θ>_loc``, ``<θ>_scale``, ``<θ>_z`` (``<θ>_u`` when
         centred; and ``slope_<θ>``, ``<θ>_effect_*``), deterministics ``<θ>`` and
         ``mu_<θ>``, and
-        a potential ``loglik``. ``model.cogarb`` holds the :class:`TrialArrays`
-        and settings used by :func:`cogarb.fit`.
+        a potential ``loglik``.
     """
-    agent = get_agent(agent)
-    if not isinstance(centred, bool):
-        raise ValueError(f"centred must be True or False, got {centred!r}")
-    trials = validate_trials(trials)
-    condition = _condition(agent, conditions)
-    levels = binary_levels(trials, condition[1]) if condition else None
-    data = trial_arrays(
-        trials, condition[1] if condition else None, p_common, validated=True, agent=agent,
-        reward_scale=reward_scale,
+    spec = model_spec(
+        trials, agent, conditions=conditions, covariates=covariates, priors=priors,
+        p_common=p_common, reward_scale=reward_scale, centred=centred,
     )  # fmt: skip
-    if agent.name == "hybrid_load" and "load" not in trials.columns:
-        raise ValueError("agent 'hybrid_load' needs a 'load' column in the trials")
-    covariates = {k: list(v) for k, v in (covariates or {}).items()}
-    for name in covariates:
-        agent.parameter(name)
-    covariate_columns = sorted({c for cols in covariates.values() for c in cols})
-    x, scaling = covariate_matrix(trials, data.participants, covariate_columns)
-    prior = _priors(agent, priors)
+    return model_from_spec(spec)
 
+
+def model_from_spec(spec: ModelSpec) -> pm.Model:
+    """Build the PyMC model of a :class:`~cogarb.model_spec.ModelSpec` (see
+    :func:`build_model` for its variables)."""
+    agent, data, condition = spec.agent, spec.data, spec.condition
     coords = {"participant": list(data.participants)}
     if condition:
-        coords[condition[1]] = [str(level) for level in levels]
+        coords[condition[1]] = [str(level) for level in spec.levels]
     with pm.Model(coords=coords) as model:
-        shared = [pm.Data(n, a) for n, a in zip(DATA_NAMES, data.kernel_data(), strict=True)]
-        if covariate_columns:
+        shared = [pm.Data(n, a) for n, a in zip(DATA_FIELDS, data.kernel_data(), strict=True)]
+        x = spec.covariate_values
+        if spec.covariate_columns:
             x = pm.Data("covariates", x)  # data, not constants: compiled models are reused
         natural = {}
-        for name in agent.parameter_names:
-            natural[name] = _parameter(
-                agent, name, prior[name], covariates.get(name, []), covariate_columns, x,
-                condition, centred,
+        for parameter in agent.parameters:
+            natural[parameter.name] = _parameter(
+                parameter, spec.priors[parameter.name], spec.covariates.get(parameter.name, ()),
+                spec.covariate_columns, x, condition, spec.centred,
             )  # fmt: skip
-        thetas = kernel_thetas(agent, natural, condition[0] if condition else None, xp=pt)
+        thetas = kernel_matrix(agent, natural, condition[0] if condition else None, xp=pt)
         totals, _ = cohort_loglik_op(agent, data.p_common)(thetas, *shared)
         pm.Potential("loglik", totals.sum())
-    model.cogarb = {
-        "agent": agent.name,
-        "data": data,
-        "condition": condition,
-        "covariates": covariates,
-        "covariate_scaling": scaling,
-        "priors": prior,
-        "trials": trials,
-        "reward_scale": data.reward_scale,
-        "centred": centred,
-    }
     return model
 
 
-def _parameter(agent, name, prior, own_covariates, all_covariates, x, condition, centred):
+def _parameter(parameter, prior, own_covariates, all_covariates, x, condition, centred):
     """Declare one parameter's group and participant variables; return its natural value."""
+    name = parameter.name
     mean, sd = prior["loc"]
     loc = pm.Normal(f"{name}_loc", mean, sd)
     scale = pm.HalfNormal(f"{name}_scale", prior["scale"])
@@ -293,22 +164,14 @@ def _parameter(agent, name, prior, own_covariates, all_covariates, x, condition,
         effect_z = pm.Normal(f"{name}_effect_z", 0.0, 1.0, dims="participant")
         levels = pt.stack([raw, raw + effect_loc + effect_scale * effect_z], axis=-1)
         value = pm.Deterministic(
-            name, inverse_transform(agent, name, levels), dims=("participant", column)
+            name, parameter.inverse(levels, pt), dims=("participant", column)
         )
         pm.Deterministic(
             f"mu_{name}",
-            inverse_transform(agent, name, pt.stack([loc, loc + effect_loc])),
+            parameter.inverse(pt.stack([loc, loc + effect_loc]), pt),
             dims=(column,),
         )
         return value
-    value = pm.Deterministic(name, inverse_transform(agent, name, raw), dims="participant")
-    pm.Deterministic(f"mu_{name}", inverse_transform(agent, name, loc))
+    value = pm.Deterministic(name, parameter.inverse(raw, pt), dims="participant")
+    pm.Deterministic(f"mu_{name}", parameter.inverse(loc, pt))
     return value
-
-
-def model_data(model: pm.Model) -> TrialArrays:
-    """The :class:`TrialArrays` a model built by :func:`build_model` was built on."""
-    try:
-        return model.cogarb["data"]
-    except AttributeError:
-        raise ValueError("this model was not built by cogarb.build_model") from None

@@ -7,7 +7,6 @@ parameter's transform, so the truth is a draw from the model being fitted.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -53,24 +52,6 @@ class Recovery:
     trials: pd.DataFrame
 
 
-def _forward(agent: Agent, name: str, x: float) -> float:
-    transform = agent.parameter(name).transform
-    if transform == "logit":
-        return math.log(x / (1.0 - x))
-    if transform == "log":
-        return math.log(x)
-    return x
-
-
-def _inverse(agent: Agent, name: str, x: np.ndarray) -> np.ndarray:
-    transform = agent.parameter(name).transform
-    if transform == "logit":
-        return 1.0 / (1.0 + np.exp(-x))
-    if transform == "log":
-        return np.exp(x)
-    return x
-
-
 def population(
     agent: str | Agent,
     n_participants: int,
@@ -98,13 +79,14 @@ def population(
     rng = np.random.default_rng(seed)
     table = {"participant": participant_ids(n_participants)}
     for name, (median, sd) in group.items():
+        spec = agent.parameter(name)
         z = rng.standard_normal(n_participants)
-        table[name] = _inverse(agent, name, _forward(agent, name, median) + sd * z)
+        table[name] = spec.inverse(spec.forward(median) + sd * z)
     return pd.DataFrame(table), group
 
 
 def recover(
-    agent: str = "hybrid",
+    agent: str | Agent = "hybrid",
     task: str | Task = "daw2011",
     n_participants: int = 100,
     group_params: Mapping[str, tuple[float, float]] | None = None,
@@ -119,7 +101,8 @@ def recover(
 
     Parameters
     ----------
-    agent : str
+    agent : str or Agent
+        A built-in agent's name or any :class:`~cogarb.agents.Agent`.
     task : str or Task
         A built-in task name, a TOML path or a :class:`~cogarb.tasks.Task`.
     n_participants : int
@@ -145,7 +128,7 @@ def recover(
     # fit with the task's own transition probability (0.8 for akam2015, 1 for Kool's)
     fit_options.setdefault("p_common", task.p_common)
     idata = fit(
-        trials, spec.name, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress,
+        trials, spec, draws=draws, tune=tune, chains=chains, seed=seed, progress=progress,
         **fit_options,
     )  # fmt: skip
     return Recovery(*recovery_tables(idata, spec, truth, group), idata=idata, trials=trials)
@@ -189,7 +172,8 @@ def recovery_tables(idata, agent: Agent, truth: pd.DataFrame, group: Mapping) ->
         }
         if name in group:
             # the population median, and this sample's median g⁻¹(mean g(θ_i))
-            sample_truth = _inverse(agent, name, np.mean([_forward(agent, name, v) for v in true]))
+            spec = agent.parameter(name)
+            sample_truth = spec.inverse(np.mean([spec.forward(v) for v in true]))
             mu = posterior[f"mu_{name}"].to_numpy().ravel()
             low, high = np.quantile(mu, [tail, 1.0 - tail])
             entry.update(

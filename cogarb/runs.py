@@ -496,8 +496,8 @@ def check_spec_against_trials(spec, trials) -> None:
     second-stage choice: with one, the rare transitions the task design has would
     have probability 0.
     """
+    from cogarb.arrays import has_stage2_choice
     from cogarb.fitspec import FitSpecError
-    from cogarb.likelihood import has_stage2_choice
 
     if spec.p_common == 1.0 and has_stage2_choice(trials):
         raise FitSpecError(

@@ -12,21 +12,16 @@ import numba
 import numpy as np
 import pandas as pd
 
-from cogarb._kernels import arbitrator as _arbitrator
-from cogarb._kernels import hybrid as _hybrid
-from cogarb._kernels import one_choice as _one_choice
-from cogarb.agents import Agent, check_parameter_value, get_agent, kernel_parameter_order
-from cogarb.tasks import (
-    Task,
+from cogarb.agents import Agent, check_parameter_value, check_suits, get_agent, kernel_matrix
+from cogarb.schedules import (
     block_schedules,
     event_arrays,
     load_schedules,
-    load_task,
     points_schedules,
     reward_schedules,
 )
+from cogarb.tasks import Task, load_task
 
-KERNELS = {"hybrid": _hybrid, "arbitrator": _arbitrator, "one_choice": _one_choice}
 # Perseveration of the one-choice agents: only towards the last choice made in the
 # same first-stage state (Kool's code; see cogarb._kernels.one_choice).
 STICK_WITHIN_STATE = True
@@ -113,176 +108,175 @@ def simulate(
     task = task if isinstance(task, Task) else load_task(task)
     agent = get_agent(agent)
     _check_seed(seed)
-    if (agent.kernel == "one_choice") == task.stage2_choice:
-        raise ValueError(
-            f"agent '{agent.name}' does not run on task '{task.name}': "
-            + (
-                "the task has a second-stage choice; use mf, mb, hybrid, hybrid_load or arbitrator"
-                if task.stage2_choice
-                else "the task has no second-stage choice; use mf_one_choice, mb_one_choice "
-                "or hybrid_one_choice"
-            )
-        )
+    check_suits(agent, task.stage2_choice, f"task '{task.name}' has")
     n = _cohort_size(params, n_participants)
-    _check_memory(task, agent.kernel, n, internals)
+    _check_memory(task, agent, n, internals)
     thetas, ids = parameter_matrix(agent, params, n)
-    if not task.stage2_choice:
-        return _simulate_one_choice(task, agent, thetas, ids, seed, internals, n_threads)
-    kernel = KERNELS[agent.kernel]
-    n, n_trials = thetas.shape[0], task.n_trials
+    family, n_trials = agent.family, task.n_trials
     rng = np.random.default_rng(seed)
-    load = load_schedules(task, n, rng)
-    load_index = np.zeros(n, dtype=np.int64) if load.shape[0] == 1 else np.arange(n)
-    reversed_, new_states, event_kinds = event_arrays(task)
-
-    shared = task.rewards.schedule == "shared"
-    if shared:
-        schedule_rng = (
-            rng if task.rewards.seed is None else np.random.default_rng(task.rewards.seed)
-        )
-        shared_schedule = reward_schedules(task, 1, schedule_rng)
-
-    choice1 = np.empty((n, n_trials), dtype=np.int8)
-    state2 = np.empty((n, n_trials), dtype=np.int8)
-    choice2 = np.empty((n, n_trials), dtype=np.int8)
-    reward = np.empty((n, n_trials))
-    common = np.empty((n, n_trials), dtype=np.bool_)
-    reward_prob = np.empty((n, n_trials, 2, 2))
-    n_internals = len(kernel.INTERNALS) if internals else 0
-    internal_values = np.empty((n, n_trials if internals else 0, n_internals))
-
+    schedules = _TaskSchedules(task, n, rng)
+    out = schedules.allocate()
+    n_internals = len(family.internals) if internals else 0
+    out["internals"] = np.empty((n, n_trials if internals else 0, n_internals))
     with _threads(n_threads):
         for start in range(0, n, CHUNK):
             stop = min(start + CHUNK, n)
-            m = stop - start
-            if shared:
-                schedules, index = shared_schedule, np.zeros(m, dtype=np.int64)
-            else:
-                schedules, index = reward_schedules(task, m, rng), np.arange(m)
-            uniforms = rng.random((m, n_trials, 4))
-            kernel.simulate_cohort(
-                thetas[start:stop],
-                schedules,
-                index,
-                load,
-                load_index[start:stop],
-                reversed_,
-                new_states,
-                float(task.p_common),
-                uniforms,
-                choice1[start:stop],
-                state2[start:stop],
-                choice2[start:stop],
-                reward[start:stop],
-                common[start:stop],
-                internal_values[start:stop],
-                internals,
-            )
-            reward_prob[start:stop] = schedules[index]
-
+            inputs = schedules.draw_chunk(start, stop, out)
+            uniforms = rng.random((stop - start, n_trials, family.uniforms_per_trial))
+            schedules.run_chunk(family, thetas[start:stop], inputs, uniforms, out, start, stop,
+                                internals)  # fmt: skip
     columns = {
         "participant": pd.Categorical.from_codes(np.repeat(np.arange(n), n_trials), ids),
         "trial": np.tile(np.arange(1, n_trials + 1, dtype=np.int64), n),
-        "choice1": _int8(choice1),
-        "state2": _int8(state2),
-        "choice2": _int8(choice2),
-        "reward": reward.ravel(),
-        "common": pd.arrays.BooleanArray(common.ravel(), np.zeros(n * n_trials, dtype=np.bool_)),
+        **schedules.columns(out),
     }
-    flat_prob = reward_prob.reshape(n * n_trials, 4)
-    for k, name in enumerate(REWARD_PROB_COLUMNS):
-        columns[name] = flat_prob[:, k]
-    if task.load is not None:
-        columns["load"] = _int8(load[load_index])
-    if task.events:
-        columns["event"] = np.tile(event_kinds, n)
-        columns["transitions_reversed"] = np.tile(reversed_, n)
     if internals:
-        flat = internal_values.reshape(n * n_trials, n_internals)
-        for k, name in enumerate(kernel.INTERNALS):
+        flat = out["internals"].reshape(n * n_trials, n_internals)
+        for k, name in enumerate(family.internals):
             columns[name] = flat[:, k]
-    return pd.DataFrame(columns, copy=False)
-
-
-def _one_choice_schedules(task: Task, m: int, rng: np.random.Generator):
-    """(payoff (m, n_trials, 2), reversed (m, n_trials)) of a task without stage-2 choice."""
-    if task.points is not None:
-        payoff = points_schedules(task, m, rng)
-        return payoff, np.zeros((m, task.n_trials), dtype=np.bool_)
-    return block_schedules(task, m, rng)
-
-
-def _simulate_one_choice(task, agent, thetas, ids, seed, internals, n_threads):
-    kernel = _one_choice
-    n, n_trials = thetas.shape[0], task.n_trials
-    rng = np.random.default_rng(seed)
-    load = load_schedules(task, n, rng)
-    load = np.broadcast_to(load, (n, n_trials)) if load.shape[0] == 1 else load
-    schedule = (task.points or task.blocks).schedule
-    if schedule == "shared":
-        shared_payoff, shared_reversed = _one_choice_schedules(task, 1, rng)
-    state1 = np.empty((n, n_trials), dtype=np.int8)
-    choice1 = np.empty((n, n_trials), dtype=np.int8)
-    state2 = np.empty((n, n_trials), dtype=np.int8)
-    reward = np.empty((n, n_trials))
-    common = np.empty((n, n_trials), dtype=np.bool_)
-    payoff = np.empty((n, n_trials, 2))
-    reversed_ = np.empty((n, n_trials), dtype=np.bool_)
-    n_internals = len(kernel.INTERNALS) if internals else 0
-    internal_values = np.empty((n, n_trials if internals else 0, n_internals))
-    with _threads(n_threads):
-        for start in range(0, n, CHUNK):
-            stop = min(start + CHUNK, n)
-            m = stop - start
-            if task.first_stage_states == 2:
-                state1[start:stop] = rng.integers(0, 2, size=(m, n_trials))
-            else:
-                state1[start:stop] = 0
-            if schedule == "shared":
-                payoff[start:stop], reversed_[start:stop] = shared_payoff, shared_reversed
-            else:
-                payoff[start:stop], reversed_[start:stop] = _one_choice_schedules(task, m, rng)
-            uniforms = rng.random((m, n_trials, kernel.N_UNIFORMS))
-            kernel.simulate_cohort(
-                thetas[start:stop], state1[start:stop], np.ascontiguousarray(load[start:stop]),
-                payoff[start:stop], task.blocks is not None, reversed_[start:stop],
-                float(task.p_common), STICK_WITHIN_STATE, uniforms, choice1[start:stop],
-                state2[start:stop], reward[start:stop], common[start:stop],
-                internal_values[start:stop], internals,
-            )  # fmt: skip
-    size = n * n_trials
-    columns = {
-        "participant": pd.Categorical.from_codes(np.repeat(np.arange(n), n_trials), ids),
-        "trial": np.tile(np.arange(1, n_trials + 1, dtype=np.int64), n),
-        "state1": _int8(state1),
-        "choice1": _int8(choice1),
-        "state2": _int8(state2),
-        "choice2": pd.arrays.IntegerArray(np.zeros(size, np.int8), np.ones(size, np.bool_)),
-        "stage2_choice": pd.arrays.BooleanArray(np.zeros(size, np.bool_), np.zeros(size, bool)),
-        "reward": reward.ravel(),
-        "common": pd.arrays.BooleanArray(common.ravel(), np.zeros(size, dtype=np.bool_)),
-    }
-    flat = payoff.reshape(size, 2)
-    if task.points is not None:
-        columns["reward_state0"] = flat[:, 0]
-        columns["reward_state1"] = flat[:, 1]
-    else:
-        for s in (0, 1):
-            columns[f"p_reward_{s}0"] = flat[:, s]
-            columns[f"p_reward_{s}1"] = flat[:, s]
-        columns["transitions_reversed"] = pd.arrays.BooleanArray(
-            reversed_.ravel(), np.zeros(size, dtype=np.bool_)
-        )
-    if task.load is not None:
-        columns["load"] = _int8(np.ascontiguousarray(load))
-    if internals:
-        values = internal_values.reshape(size, n_internals)
-        for k, name in enumerate(kernel.INTERNALS):
-            columns[name] = values[:, k]
     frame = pd.DataFrame(columns, copy=False)
+    if task.stage2_choice:
+        return frame
     order = ["participant", "trial", "state1", "choice1", "state2", "choice2"]
     order += ["stage2_choice", "reward", "common", *REWARD_PROB_COLUMNS]
     return frame[[c for c in order if c in frame] + [c for c in frame if c not in order]]
+
+
+class _TaskSchedules:
+    """What a task gives the simulator: schedules drawn up front, per-chunk draws,
+    the kernel call and the task's output columns.
+
+    Random numbers, in order: the load schedules, the schedules shared by all
+    participants (reward probabilities from their own seed when the task gives
+    one), then per chunk the first-stage states (one-choice tasks with two),
+    the chunk's own schedules, and the uniforms (drawn by the driver).
+    """
+
+    def __init__(self, task: Task, n: int, rng: np.random.Generator):
+        self.task, self.n, self.rng = task, n, rng
+        load = load_schedules(task, n, rng)
+        if task.stage2_choice:
+            self.load = load
+            self.load_index = np.zeros(n, dtype=np.int64) if load.shape[0] == 1 else np.arange(n)
+            self.reversed, self.new_states, self.event_kinds = event_arrays(task)
+            self.shared = task.rewards.schedule == "shared"
+            if self.shared:
+                schedule_rng = (
+                    rng if task.rewards.seed is None else np.random.default_rng(task.rewards.seed)
+                )
+                self.shared_schedule = reward_schedules(task, 1, schedule_rng)
+        else:
+            self.load = np.broadcast_to(load, (n, task.n_trials)) if load.shape[0] == 1 else load
+            self.shared = (task.points or task.blocks).schedule == "shared"
+            if self.shared:
+                self.shared_payoff = self._payoffs(1)
+
+    def _payoffs(self, m: int):
+        """(payoff (m, n_trials, 2), reversed (m, n_trials)) of a task without a
+        second-stage choice."""
+        if self.task.points is not None:
+            payoff = points_schedules(self.task, m, self.rng)
+            return payoff, np.zeros((m, self.task.n_trials), dtype=np.bool_)
+        return block_schedules(self.task, m, self.rng)
+
+    def allocate(self) -> dict[str, np.ndarray]:
+        shape = (self.n, self.task.n_trials)
+        out = {
+            "choice1": np.empty(shape, dtype=np.int8),
+            "state2": np.empty(shape, dtype=np.int8),
+            "reward": np.empty(shape),
+            "common": np.empty(shape, dtype=np.bool_),
+        }
+        if self.task.stage2_choice:
+            out["choice2"] = np.empty(shape, dtype=np.int8)
+            out["reward_prob"] = np.empty((*shape, 2, 2))
+        else:
+            out["state1"] = np.empty(shape, dtype=np.int8)
+            out["payoff"] = np.empty((*shape, 2))
+            out["reversed"] = np.empty(shape, dtype=np.bool_)
+        return out
+
+    def draw_chunk(self, start: int, stop: int, out: dict) -> tuple:
+        """The chunk's random schedules (drawn before its uniforms)."""
+        m, task = stop - start, self.task
+        if task.stage2_choice:
+            if self.shared:
+                return self.shared_schedule, np.zeros(m, dtype=np.int64)
+            return reward_schedules(task, m, self.rng), np.arange(m)
+        if task.first_stage_states == 2:
+            out["state1"][start:stop] = self.rng.integers(0, 2, size=(m, task.n_trials))
+        else:
+            out["state1"][start:stop] = 0
+        payoff, reversed_ = self.shared_payoff if self.shared else self._payoffs(m)
+        out["payoff"][start:stop], out["reversed"][start:stop] = payoff, reversed_
+        return ()
+
+    def run_chunk(self, family, thetas, inputs, uniforms, out, start, stop, internals) -> None:
+        """Call the family's simulation kernel on participants ``start:stop``."""
+        task, c = self.task, slice(start, stop)
+        if task.stage2_choice:
+            schedules, index = inputs
+            family.simulate_cohort(
+                thetas, schedules, index, self.load, self.load_index[c], self.reversed,
+                self.new_states, float(task.p_common), uniforms, out["choice1"][c],
+                out["state2"][c], out["choice2"][c], out["reward"][c], out["common"][c],
+                out["internals"][c], internals,
+            )  # fmt: skip
+            out["reward_prob"][c] = schedules[index]
+            return
+        family.simulate_cohort(
+            thetas, out["state1"][c], np.ascontiguousarray(self.load[c]), out["payoff"][c],
+            task.blocks is not None, out["reversed"][c], float(task.p_common),
+            STICK_WITHIN_STATE, uniforms, out["choice1"][c], out["state2"][c], out["reward"][c],
+            out["common"][c], out["internals"][c], internals,
+        )  # fmt: skip
+
+    def columns(self, out: dict) -> dict:
+        """The task's trial columns after ``participant`` and ``trial``."""
+        task, size = self.task, self.n * self.task.n_trials
+        if task.stage2_choice:
+            columns = {
+                "choice1": _int8(out["choice1"]),
+                "state2": _int8(out["state2"]),
+                "choice2": _int8(out["choice2"]),
+                "reward": out["reward"].ravel(),
+                "common": _boolean(out["common"]),
+            }
+            flat_prob = out["reward_prob"].reshape(size, 4)
+            for k, name in enumerate(REWARD_PROB_COLUMNS):
+                columns[name] = flat_prob[:, k]
+            if task.load is not None:
+                columns["load"] = _int8(self.load[self.load_index])
+            if task.events:
+                columns["event"] = np.tile(self.event_kinds, self.n)
+                columns["transitions_reversed"] = np.tile(self.reversed, self.n)
+            return columns
+        columns = {
+            "state1": _int8(out["state1"]),
+            "choice1": _int8(out["choice1"]),
+            "state2": _int8(out["state2"]),
+            "choice2": pd.arrays.IntegerArray(np.zeros(size, np.int8), np.ones(size, np.bool_)),
+            "stage2_choice": pd.arrays.BooleanArray(np.zeros(size, np.bool_), np.zeros(size, bool)),
+            "reward": out["reward"].ravel(),
+            "common": _boolean(out["common"]),
+        }
+        flat = out["payoff"].reshape(size, 2)
+        if task.points is not None:
+            columns["reward_state0"] = flat[:, 0]
+            columns["reward_state1"] = flat[:, 1]
+        else:
+            for s in (0, 1):
+                columns[f"p_reward_{s}0"] = flat[:, s]
+                columns[f"p_reward_{s}1"] = flat[:, s]
+            columns["transitions_reversed"] = _boolean(out["reversed"])
+        if task.load is not None:
+            columns["load"] = _int8(np.ascontiguousarray(self.load))
+        return columns
+
+
+def _boolean(values: np.ndarray) -> pd.arrays.BooleanArray:
+    flat = values.ravel()
+    return pd.arrays.BooleanArray(flat, np.zeros(flat.shape, dtype=np.bool_))
 
 
 def _check_seed(seed: object) -> None:
@@ -303,7 +297,7 @@ def _cohort_size(params: object, n_participants: object) -> int:
     return 1 if n_participants is None else int(n_participants)
 
 
-def memory_needed(task: Task, kernel_name: str, n_participants: int, internals: bool) -> int:
+def memory_needed(task: Task, agent: str | Agent, n_participants: int, internals: bool) -> int:
     """Bytes a simulation holds at its peak: an estimate, within -10% / +50% of the measured one.
 
     The output columns for every participant (per trial: the participant code
@@ -316,7 +310,7 @@ def memory_needed(task: Task, kernel_name: str, n_participants: int, internals: 
     measured with :mod:`tracemalloc` (``tests/test_simulate.py`` checks the
     estimate against the measured peak for every kind of task).
     """
-    kernel = KERNELS[kernel_name]
+    family = get_agent(agent).family
     code = np.min_scalar_type(max(n_participants - 1, 0)).itemsize
     per_trial = code + 8 + 8 + 8 + 2  # participant code + int64 index, trial, reward, common
     if task.stage2_choice:
@@ -330,7 +324,7 @@ def memory_needed(task: Task, kernel_name: str, n_participants: int, internals: 
         per_trial += 16 if task.points is not None else 16 + 2  # + transitions_reversed
         working = 24
     per_trial += 2 if task.load is not None else 0
-    per_trial += 8 * len(kernel.INTERNALS) if internals else 0
+    per_trial += 8 * len(family.internals) if internals else 0
     n_trials = task.n_trials
     return n_participants * (n_trials * per_trial + 200) + min(n_participants, CHUNK) * (
         n_trials * working
@@ -380,8 +374,8 @@ def _format_bytes(n: float) -> str:
     raise AssertionError("unreachable")
 
 
-def _check_memory(task: Task, kernel_name: str, n: int, internals: bool) -> None:
-    needed = memory_needed(task, kernel_name, n, internals)
+def _check_memory(task: Task, agent: Agent, n: int, internals: bool) -> None:
+    needed = memory_needed(task, agent, n, internals)
     available = available_memory()
     if available is not None and needed > available:
         raise ValueError(
@@ -438,7 +432,8 @@ def parameter_matrix(
     -------
     thetas : numpy.ndarray
         float64 (n_participants, n_kernel_parameters), columns in
-        :func:`~cogarb.agents.kernel_parameter_order` order, fixed values filled in.
+        ``agent.family.parameter_order`` (:func:`~cogarb.agents.kernel_matrix`), fixed
+        values filled in.
     ids : list of str
         Participant ids.
 
@@ -453,7 +448,6 @@ def parameter_matrix(
     TypeError
         If ``params`` is neither a mapping nor a DataFrame.
     """
-    order = kernel_parameter_order(agent)
     params = {} if params is None else params
     if isinstance(params, pd.DataFrame):
         n, ids, given = _dataframe_parameters(params, n_participants)
@@ -472,24 +466,18 @@ def parameter_matrix(
                 f"unknown parameter '{name}' for agent '{agent.name}'{hint} "
                 f"(parameters: {', '.join(agent.parameter_names)})"
             )
-    thetas = np.empty((n, len(order)))
-    for k, name in enumerate(order):
-        name = agent.shared.get(name, name)
-        if name in agent.fixed:
-            thetas[:, k] = agent.fixed[name]
-        elif name in given and isinstance(params, pd.DataFrame):
-            thetas[:, k] = _checked_column(agent, name, given[name])
+    values = {}
+    for spec in agent.parameters:
+        name = spec.name
+        if name in given and isinstance(params, pd.DataFrame):
+            values[name] = _checked_column(agent, name, given[name])
         elif name in given:
             value = _scalar(agent, name, given[name])
             check_parameter_value(agent, name, value)
-            thetas[:, k] = value
-        elif name in agent.parameter_names:
-            thetas[:, k] = agent.parameter(name).default
-        else:  # a kernel parameter the agent neither frees nor fixes
-            raise ValueError(f"agent '{agent.name}' leaves kernel parameter '{name}' undefined")
-    if not np.all(np.isfinite(thetas)):
-        raise ValueError("parameters must be finite")
-    return thetas, ids
+            values[name] = np.full(n, value)
+        else:
+            values[name] = np.full(n, spec.default)
+    return kernel_matrix(agent, values), ids
 
 
 def _dataframe_parameters(

@@ -611,19 +611,3 @@ def load_task(path: str | Path) -> Task:
             "name, n_trials and p_common (see tasks/README.md)"
         )
     return task_from_dict(spec, source=p)
-
-
-# Temporary, until callers move to cogarb.schedules (cogarb/simulate.py, tests/test_kernels.py,
-# benchmarks/simulate.py): the schedule generators used to live here.
-# A lazy module __getattr__, because cogarb.schedules imports this module.
-_MOVED_TO_SCHEDULES = frozenset(
-    {"block_schedules", "event_arrays", "load_schedules", "points_schedules", "reward_schedules"}
-)
-
-
-def __getattr__(name: str) -> object:
-    if name in _MOVED_TO_SCHEDULES:
-        from cogarb import schedules
-
-        return getattr(schedules, name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

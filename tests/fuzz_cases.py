@@ -131,9 +131,9 @@ class Failure(AssertionError):
 class ReachedSampler(Exception):
     """Raised in place of compiling/sampling a model: the data were accepted."""
 
-    def __init__(self, model=None):
+    def __init__(self, spec=None):
         super().__init__("reached the sampler")
-        self.model = model
+        self.spec = spec  # the ModelSpec cogarb.fit built, when the fit got that far
 
 
 @dataclass
@@ -154,15 +154,25 @@ def patch_sampler(monkeypatch) -> None:
 
     ``cogarb.fitting._compile`` (the compile step, given the PyMC model) and, in
     case it is renamed, ``nutpie.compile_pymc_model`` and ``nutpie.sample`` raise
-    the sentinel; ``cogarb.fit`` is wrapped to record its arguments (the CLI looks
-    it up on the package at call time).
+    the sentinel, carrying the model specification the fit built (recorded by
+    wrapping ``cogarb.fitting.model_spec``); ``cogarb.fit`` is wrapped to record its
+    arguments (the CLI looks it up on the package at call time).
     """
     import nutpie
 
     import cogarb.fitting
 
-    def stop(model=None, *args, **kwargs):
-        raise ReachedSampler(model if hasattr(model, "cogarb") else None)
+    specs = []
+    real_model_spec = cogarb.fitting.model_spec
+
+    def recording_model_spec(*args, **kwargs):
+        specs[:] = [real_model_spec(*args, **kwargs)]
+        return specs[0]
+
+    monkeypatch.setattr(cogarb.fitting, "model_spec", recording_model_spec)
+
+    def stop(*args, **kwargs):
+        raise ReachedSampler(specs[0] if specs else None)
 
     if hasattr(cogarb.fitting, "_compile"):
         monkeypatch.setattr(cogarb.fitting, "_compile", stop)
@@ -821,8 +831,8 @@ def check_fit(case: Case, folder: Path, result: Result, args: list[str]) -> str:
 
 
 def _model_data(result: Result):
-    model = result.reached.model
-    return None if model is None else model.cogarb["data"]
+    spec = result.reached.spec
+    return None if spec is None else spec.data
 
 
 def _check_fit_call(result: Result) -> None:

@@ -11,14 +11,15 @@ import pytest
 
 import cogarb
 from cogarb.agents import TWO_CHOICE_AGENTS
+from cogarb.arrays import trial_arrays
 from cogarb.fitting import (
     _COMPILED,
     SamplingWarning,
-    _cache_key,
     posterior_thetas,
     warn_on_diagnostics,
 )
-from cogarb.likelihood import per_trial_loglik, trial_arrays
+from cogarb.likelihood import per_trial_loglik
+from cogarb.model_spec import model_spec
 from cogarb.recovery import population
 
 # nutpie compiles every model through PyTensor's numba backend: an Op without a numba
@@ -72,7 +73,10 @@ def test_build_model_condition_and_covariate(trials):
     assert model.named_vars_to_dims["w"] == ("participant", "load")
     assert model.named_vars_to_dims["mu_w"] == ("load",)
     assert "slope_w_compulsivity" in model.named_vars
-    assert model.cogarb["covariate_scaling"]["compulsivity"][1] > 0
+    spec = model_spec(
+        trials, "hybrid", conditions={"w": "load"}, covariates={"w": ["compulsivity"]}
+    )
+    assert spec.covariate_scaling["compulsivity"][1] > 0
 
 
 @pytest.mark.parametrize(
@@ -97,7 +101,8 @@ def test_build_model_rejects_bad_options(trials, options, message):
 
 def test_priors_are_overridable(trials):
     model = cogarb.build_model(trials, "hybrid", priors={"beta1": {"loc": (1.0, 0.1)}})
-    assert model.cogarb["priors"]["beta1"] == {"loc": (1.0, 0.1), "scale": 0.5}
+    spec = model_spec(trials, "hybrid", priors={"beta1": {"loc": (1.0, 0.1)}})
+    assert spec.priors["beta1"] == {"loc": (1.0, 0.1), "scale": 0.5}
     mu = model["beta1_loc"].owner.inputs[-2:]
     assert [float(x.eval()) for x in mu] == [1.0, 0.1]
 
@@ -144,7 +149,7 @@ def test_centred_fit_samples_and_records_it(trials):
     with pytest.raises(ValueError, match="centred must be True or False"):
         cogarb.build_model(trials, "mb", centred="yes")
     # the compiled-model cache keeps the two forms apart
-    keys = {_cache_key(cogarb.build_model(trials, "mb", centred=c), "mb") for c in (False, True)}
+    keys = {model_spec(trials, "mb", centred=c).cache_key() for c in (False, True)}
     assert len(keys) == 2
 
 

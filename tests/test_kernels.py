@@ -6,8 +6,8 @@ import reference
 
 import cogarb
 from cogarb._kernels import walks
-from cogarb.simulate import CHUNK, KERNELS
-from cogarb.tasks import event_arrays, load_schedules, reward_schedules
+from cogarb.schedules import event_arrays, load_schedules, reward_schedules
+from cogarb.simulate import CHUNK
 
 PARAMS = [
     {},  # Daw 2011 medians
@@ -37,8 +37,7 @@ def check_against_reference(task, agent, params, n=3, seed=11):
     sims = cogarb.simulate(task, agent, params, n_participants=n, seed=seed, internals=True)
     load, schedules, uniforms, reversed_, new_states = rebuild_inputs(task, n, seed)
     full = {**agent_spec.defaults, **params, **agent_spec.fixed}
-    kernel = KERNELS[agent_spec.kernel]
-    columns = [*"choice1 state2 choice2 reward common".split(), *kernel.INTERNALS]
+    columns = [*"choice1 state2 choice2 reward common".split(), *agent_spec.family.internals]
     for i, (_, got) in enumerate(sims.groupby("participant", observed=True)):
         args = (
             full,

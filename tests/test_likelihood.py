@@ -11,13 +11,13 @@ import scan_reference
 from parameter_draws import interior_values
 
 import cogarb
+from cogarb.agents import kernel_matrix
+from cogarb.arrays import trial_arrays
 from cogarb.likelihood import (
     CohortLoglik,
     cohort_loglik_op,
-    kernel_thetas,
     loglik_and_grad,
     per_trial_loglik,
-    trial_arrays,
 )
 from cogarb.simulate import parameter_matrix
 
@@ -41,7 +41,7 @@ def simulated(agent, task, n=3, seed=5, n_trials=None):
 
 def interior_thetas(agent, n, seed):
     """Random parameters away from the bounds (all kernel parameters, fixed ones kept)."""
-    return kernel_thetas(cogarb.get_agent(agent), interior_values(agent, n, seed))
+    return kernel_matrix(cogarb.get_agent(agent), interior_values(agent, n, seed))
 
 
 @pytest.mark.parametrize("agent, task", AGENT_TASKS)
@@ -182,17 +182,17 @@ def test_op_rejects_wrong_data_types():
         op(pt.dmatrix(), *data, np.zeros(1, bool), np.zeros(1, bool))
 
 
-def test_kernel_thetas_fills_fixed_and_shared_parameters():
+def test_kernel_matrix_fills_fixed_and_shared_parameters():
     mb = cogarb.get_agent("mb")
     values = {"alpha2": [0.3], "beta1": [2.0], "beta2": [3.0], "p": [0.1]}
-    row = kernel_thetas(mb, values)[0]
+    row = kernel_matrix(mb, values)[0]
     assert row.tolist() == [0.0, 0.3, 0.0, 2.0, 3.0, 0.1, 1.0, 1.0]
     hybrid = cogarb.get_agent("hybrid")
     values = {n: [0.5] for n in hybrid.parameter_names} | {"w": [[0.2, 0.8]]}
-    row = kernel_thetas(hybrid, values, condition_parameter="w")[0]
+    row = kernel_matrix(hybrid, values, condition_parameter="w")[0]
     assert row[6:].tolist() == [0.2, 0.8]
     with pytest.raises(ValueError, match="no value"):
-        kernel_thetas(hybrid, {"w": [0.3]})
+        kernel_matrix(hybrid, {"w": [0.3]})
 
 
 def test_wrong_parameter_matrix_shape_is_an_error():

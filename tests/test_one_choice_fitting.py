@@ -20,13 +20,13 @@ import pytest
 from parameter_draws import interior_values
 
 import cogarb
+from cogarb.agents import kernel_matrix
+from cogarb.arrays import trial_arrays
 from cogarb.fitting import SamplingWarning
 from cogarb.likelihood import (
     cohort_loglik_op,
-    kernel_thetas,
     loglik_and_grad,
     per_trial_loglik,
-    trial_arrays,
 )
 from cogarb.simulate import parameter_matrix
 
@@ -95,7 +95,7 @@ def test_op_gradient_matches_finite_differences_in_numba_mode():
     data = trial_arrays(trials, condition="stakes", p_common=0.8, agent=agent)
     values = interior_values(agent, 3, seed=6)
     values["w"] = np.column_stack([values["w"], values["w"][::-1]])
-    thetas = kernel_thetas(cogarb.get_agent(agent), values, condition_parameter="w")
+    thetas = kernel_matrix(cogarb.get_agent(agent), values, condition_parameter="w")
     x = pt.dmatrix("thetas")
     totals, _ = cohort_loglik_op(agent, data.p_common)(x, *data.kernel_data())
     with warnings.catch_warnings():
@@ -157,7 +157,7 @@ def test_short_fit_on_kool2017_with_stakes(kool2017, agent):
         kool2017, "stakes" if conditions else None, 1.0, agent=agent, reward_scale=1 / 9
     )
     draw = {n: posterior[n].values[0, 0] for n in spec.parameter_names}
-    thetas = kernel_thetas(spec, draw, "w" if conditions else None)
+    thetas = kernel_matrix(spec, draw, "w" if conditions else None)
     expected = per_trial_loglik(agent, thetas, data)[~data.missed]
     np.testing.assert_allclose(loglik.values[0, 0], expected, atol=1e-10)
 
@@ -171,9 +171,9 @@ def test_reward_scale_changes_beta1_only_by_its_unit(kool2017):
     scaled = trial_arrays(kool2017, p_common=1.0, agent=agent, reward_scale=1 / 9)
     np.testing.assert_array_equal(scaled.reward, raw.reward)  # kept in points
     np.testing.assert_allclose(scaled.kernel_data()[4] * 9, raw.kernel_data()[4])
-    a = per_trial_loglik(agent, kernel_thetas(spec, values), scaled)
+    a = per_trial_loglik(agent, kernel_matrix(spec, values), scaled)
     unscaled = {**values, "beta1": values["beta1"] / 9, "p": values["p"] * 9}
-    b = per_trial_loglik(agent, kernel_thetas(spec, unscaled), raw)
+    b = per_trial_loglik(agent, kernel_matrix(spec, unscaled), raw)
     np.testing.assert_allclose(a, b, atol=1e-10)
     with pytest.raises(ValueError, match="reward_scale must be a positive"):
         trial_arrays(kool2017, p_common=1.0, agent=agent, reward_scale=0)
@@ -208,8 +208,8 @@ def test_one_choice_agents_refuse_two_choice_data(agent):
     with pytest.raises(ValueError, match="have one .*use 'mf', 'mb', 'hybrid'"):
         cogarb.build_model(trials, agent)
     data = trial_arrays(trials)
-    thetas = kernel_thetas(cogarb.get_agent(agent), interior_values(agent, 2, seed=9))
-    with pytest.raises(ValueError, match="second-stage choice; use mf"):
+    thetas = kernel_matrix(cogarb.get_agent(agent), interior_values(agent, 2, seed=9))
+    with pytest.raises(ValueError, match="have one .*use 'mf', 'mb', 'hybrid'"):
         per_trial_loglik(agent, thetas, data)
 
 

@@ -17,9 +17,9 @@ import pandas as pd
 import pytest
 
 import cogarb
+from cogarb.arrays import binary_levels, trial_arrays
 from cogarb.cli import main
 from cogarb.data import TrialDataError, read_header, read_table
-from cogarb.likelihood import binary_levels, trial_arrays
 
 N_PARTICIPANTS, N_TRIALS = 2, 10
 ROW = 4  # 0-based row that the corruptions hit (row 5 in messages)
@@ -698,7 +698,7 @@ def test_gillan_questionnaire_problems_name_file_row_column(tmp_path, report, ma
 
 def test_condition_errors_name_the_file_row_after_selection_and_sorting(tmp_path):
     """Rows are the file's rows even after `include` drops some and trials are sorted."""
-    from cogarb.likelihood import binary_levels
+    from cogarb.arrays import binary_levels
 
     trials = cogarb.simulate("daw2011", "hybrid", n_participants=2, seed=1)
     trials["cond"] = "a"

@@ -194,7 +194,7 @@ def test_memory_estimate_matches_the_measured_peak(repo, task, agent, internals,
     cogarb.simulate(task, agent, {}, n_participants=n, internals=internals)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
-    ratio = memory_needed(task, cogarb.get_agent(agent).kernel, n, internals) / peak
+    ratio = memory_needed(task, agent, n, internals) / peak
     # Measured 0.99-1.30 over these designs. Below 0.9 a cohort that does not fit could
     # slip through; above 1.5 cohorts that fit would be refused.
     assert 0.9 <= ratio <= 1.5

@@ -32,7 +32,7 @@ resets Q2 and familiarity.
 import numpy as np
 from numba import njit
 
-from cogarb._kernels.arbitrator import arbitration_rates, weight_step
+from cogarb._kernels.arbitrator import PARAMETER_ORDER, arbitration_rates, weight_step
 from cogarb._kernels.hybrid import N_STATE
 from cogarb._kernels.hybrid_loglik import (
     stage1_logit_sensitivities,
@@ -41,11 +41,25 @@ from cogarb._kernels.hybrid_loglik import (
     two_choice_loglik,
 )
 
-N_PARAMETERS = 16
-(
-    ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION, ETA_T, ETA_R,
-    A_MF_MB, A_MB_MF, B_MF_MB, B_MB_MF, KAPPA, ZETA, COST, W0,
-) = range(N_PARAMETERS)  # fmt: skip
+# Columns of the parameter matrix, by name: the layout is stated once, in
+# ``arbitrator.PARAMETER_ORDER``.
+N_PARAMETERS = len(PARAMETER_ORDER)
+ALPHA1 = PARAMETER_ORDER.index("alpha1")
+ALPHA2 = PARAMETER_ORDER.index("alpha2")
+LAMBDA = PARAMETER_ORDER.index("lambda")
+BETA1 = PARAMETER_ORDER.index("beta1")
+BETA2 = PARAMETER_ORDER.index("beta2")
+PERSEVERATION = PARAMETER_ORDER.index("p")
+ETA_T = PARAMETER_ORDER.index("eta_T")
+ETA_R = PARAMETER_ORDER.index("eta_R")
+A_MF_MB = PARAMETER_ORDER.index("A_mf_mb")
+A_MB_MF = PARAMETER_ORDER.index("A_mb_mf")
+B_MF_MB = PARAMETER_ORDER.index("B_mf_mb")
+B_MB_MF = PARAMETER_ORDER.index("B_mb_mf")
+KAPPA = PARAMETER_ORDER.index("kappa")
+ZETA = PARAMETER_ORDER.index("zeta")
+COST = PARAMETER_ORDER.index("cost")
+W0 = PARAMETER_ORDER.index("w0")
 # the parameters the learned state depends on, and their local columns
 LEARNING = np.array([ALPHA1, ALPHA2, LAMBDA, ETA_T, ETA_R, KAPPA])
 L_ALPHA1, L_ALPHA2, L_LAMBDA, L_ETA_T, L_ETA_R, L_KAPPA = range(LEARNING.shape[0])

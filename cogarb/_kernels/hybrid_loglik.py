@@ -44,14 +44,24 @@ from numba import njit
 
 from cogarb._kernels.hybrid import (
     N_STATE,
+    PARAMETER_ORDER,
     model_based_value,
     stage1_logit,
     stage2_logit,
     td_update,
 )
 
-N_PARAMETERS = 8
-ALPHA1, ALPHA2, LAMBDA, BETA1, BETA2, PERSEVERATION, W_NOLOAD, W_LOAD = range(N_PARAMETERS)
+# Columns of the parameter matrix, by name: the layout is stated once, in
+# ``hybrid.PARAMETER_ORDER``.
+N_PARAMETERS = len(PARAMETER_ORDER)
+ALPHA1 = PARAMETER_ORDER.index("alpha1")
+ALPHA2 = PARAMETER_ORDER.index("alpha2")
+LAMBDA = PARAMETER_ORDER.index("lambda")
+BETA1 = PARAMETER_ORDER.index("beta1")
+BETA2 = PARAMETER_ORDER.index("beta2")
+PERSEVERATION = PARAMETER_ORDER.index("p")
+W_NOLOAD = PARAMETER_ORDER.index("w_noload")
+W_LOAD = PARAMETER_ORDER.index("w_load")
 
 
 @njit(cache=True, error_model="numpy")

@@ -20,11 +20,6 @@ from numba import njit, prange
 from cogarb._kernels import arbitrator_loglik, hybrid_loglik, one_choice_loglik
 
 HYBRID, ARBITRATOR, ONE_CHOICE = 0, 1, 2
-N_PARAMETERS = {
-    HYBRID: hybrid_loglik.N_PARAMETERS,
-    ARBITRATOR: arbitrator_loglik.N_PARAMETERS,
-    ONE_CHOICE: one_choice_loglik.N_PARAMETERS,
-}
 STICK_WITHIN_STATE = True
 
 

@@ -41,6 +41,7 @@ from numba import njit, prange
 from cogarb._kernels.hybrid_loglik import choice_loglik, td_sensitivities
 from cogarb._kernels.one_choice import (
     N_STATE,
+    PARAMETER_ORDER,
     Q2_OFFSET,
     choice_logit,
     effective_previous,
@@ -48,8 +49,16 @@ from cogarb._kernels.one_choice import (
     td_update,
 )
 
-N_PARAMETERS = 7
-ALPHA1, ALPHA2, LAMBDA, BETA1, PERSEVERATION, W_NOLOAD, W_LOAD = range(N_PARAMETERS)
+# Columns of the parameter matrix, by name: the layout is stated once, in
+# ``one_choice.PARAMETER_ORDER``.
+N_PARAMETERS = len(PARAMETER_ORDER)
+ALPHA1 = PARAMETER_ORDER.index("alpha1")
+ALPHA2 = PARAMETER_ORDER.index("alpha2")
+LAMBDA = PARAMETER_ORDER.index("lambda")
+BETA1 = PARAMETER_ORDER.index("beta1")
+PERSEVERATION = PARAMETER_ORDER.index("p")
+W_NOLOAD = PARAMETER_ORDER.index("w_noload")
+W_LOAD = PARAMETER_ORDER.index("w_load")
 
 
 @njit(cache=True, error_model="numpy")
