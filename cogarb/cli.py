@@ -25,8 +25,8 @@ from cogarb._version import __version__
 
 
 def _user_errors() -> tuple[type[BaseException], ...]:
-    from cogarb.data import TrialDataError
     from cogarb.fitspec import FitSpecError
+    from cogarb.schema import TrialDataError
     from cogarb.tasks import TaskSpecError
 
     return (TrialDataError, TaskSpecError, FitSpecError, ValueError, KeyError, OSError)
