@@ -478,8 +478,8 @@ def naming(where: str) -> Iterator[None]:
     :class:`~cogarb.data.TrialDataError` and the fit.toml's own errors name their
     file already and pass unchanged.
     """
-    from cogarb.data import TrialDataError
     from cogarb.fitspec import FitSpecError
+    from cogarb.schema import TrialDataError
 
     try:
         yield

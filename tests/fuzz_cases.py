@@ -60,7 +60,7 @@ from hypothesis import strategies as st
 import cogarb
 import cogarb.agents
 from cogarb.cli import main
-from cogarb.data import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS
+from cogarb.schema import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS
 
 REPO = Path(__file__).resolve().parents[1]
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root reads and writes anything

@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 import cogarb
-from cogarb.data import TrialDataError
+from cogarb.schema import TrialDataError
 
 
 @pytest.fixture
@@ -133,3 +133,31 @@ def test_optional_columns_get_their_type_and_gzip_bytes_are_reproducible(tmp_pat
         back["flag"].dtype == "boolean" and back["flag"].isna().sum() == trials["flag"].isna().sum()
     )
     assert (back["site"] == "LS").all()  # text stays text
+
+
+def _cogarb_imports(path):
+    """The cogarb modules a source file imports (at any depth), from its syntax tree."""
+    import ast
+
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names |= {a.name for a in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names |= {node.module} | {f"{node.module}.{a.name}" for a in node.names}
+    return {n for n in names if n == "cogarb" or n.startswith("cogarb.")}
+
+
+def test_layers_schema_below_readers_below_data():
+    """The schema imports no cogarb module, the readers never import cogarb.data (which
+    imports them), so no import runs back up a layer."""
+    from pathlib import Path
+
+    package = Path(cogarb.__file__).parent
+    assert _cogarb_imports(package / "schema.py") == set()
+    for reader in sorted((package / "readers").glob("*.py")):
+        imports = _cogarb_imports(reader)
+        assert not {n for n in imports if n.startswith("cogarb.data")}, reader.name
+        assert imports <= {"cogarb.readers", "cogarb.schema"} | {
+            n for n in imports if n.startswith(("cogarb.readers.", "cogarb.schema."))
+        }, (reader.name, imports)

@@ -7,8 +7,9 @@ import pandas as pd
 import pytest
 
 import cogarb
-from cogarb.data import TrialDataError, read_header
 from cogarb.readers import castro_rodrigues2022 as cr
+from cogarb.readers.tables import read_header
+from cogarb.schema import TrialDataError
 
 SHARED = (
     Path(__file__).resolve().parents[2]

@@ -9,6 +9,7 @@ import pytest
 import cogarb
 from cogarb import TrialDataError
 from cogarb.readers import gillan2016
+from cogarb.readers.tables import read_header
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "gillan2016"
 PREAMBLE = [
@@ -91,7 +92,7 @@ def test_preamble_variants_are_skipped(tmp_path):
 
 def test_format_inference_on_a_file(tmp_path):
     path = write_task(tmp_path / "raw", "p")
-    assert gillan2016.detect(path, cogarb.data.read_header(path))
+    assert gillan2016.detect(path, read_header(path))
     t = cogarb.read_trials(path)  # format=None
     assert len(t) == 6 and t["missed"].sum() == 2
 
@@ -99,7 +100,7 @@ def test_format_inference_on_a_file(tmp_path):
 def test_detect_is_false_for_other_files(tmp_path):
     tidy = tmp_path / "tidy.csv"
     tidy.write_text("participant,trial,choice1,state2,choice2,reward,common\np,1,0,0,1,1,true\n")
-    assert not gillan2016.detect(tidy, cogarb.data.read_header(tidy))
+    assert not gillan2016.detect(tidy, read_header(tidy))
     assert not gillan2016.detect(tmp_path, None)  # a folder with no task file
     empty = tmp_path / "empty"
     empty.mkdir()

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 import cogarb
-from cogarb.data import TrialDataError, read_header
 from cogarb.readers import infer_format, kool
+from cogarb.readers.tables import read_header
+from cogarb.schema import TrialDataError
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 

@@ -19,7 +19,8 @@ import pytest
 import cogarb
 from cogarb.arrays import binary_levels, trial_arrays
 from cogarb.cli import main
-from cogarb.data import TrialDataError, read_header, read_table
+from cogarb.readers.tables import read_header, read_table
+from cogarb.schema import TrialDataError
 
 N_PARTICIPANTS, N_TRIALS = 2, 10
 ROW = 4  # 0-based row that the corruptions hit (row 5 in messages)

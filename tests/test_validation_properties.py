@@ -33,7 +33,7 @@ from hypothesis import strategies as st
 
 import cogarb
 from cogarb.cli import main
-from cogarb.data import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS, TrialDataError
+from cogarb.schema import FALSE_TOKENS, MISSING_TOKENS, TRUE_TOKENS, TrialDataError
 
 REPO = Path(__file__).resolve().parents[1]
 N_PARTICIPANTS, N_TRIALS = 3, 8

@@ -76,7 +76,7 @@ empty ``choice1``/``second_step``/``outcome`` in the CSV, or a log trial cut sho
 before its choice, state or outcome event, gives a trial kept with empty values
 (missed). Practice trials are not in the data; no trial is dropped. Unknown codes
 (choice1 not up/down, a block code out of range, an unknown log event, ...) raise
-:class:`~cogarb.data.TrialDataError` naming file, row or line, column and value.
+:class:`~cogarb.schema.TrialDataError` naming file, row or line, column and value.
 In the CSV, a group name not of the form ``<population>_<task>_<debrief>_<site>``
 raises; for logs, a folder name that is not a group name leaves the covariates
 empty.
@@ -91,7 +91,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cogarb.data import MISSING_TOKENS, TrialDataError, read_text, reading
+from cogarb.readers.tables import read_table, read_text, reading
+from cogarb.schema import MISSING_TOKENS, TrialDataError
 
 FORMAT = "castro_rodrigues2022"
 
@@ -225,8 +226,6 @@ def _read(path: Path) -> pd.DataFrame:
         return logs_to_tidy(files, strict_group=False)
     if _is_log(path):
         return logs_to_tidy([path], strict_group=False)
-    from cogarb.data import read_table
-
     raw = read_table(path)
     raw["source_file"] = str(path)
     raw["source_line"] = np.arange(2, len(raw) + 2)

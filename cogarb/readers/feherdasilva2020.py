@@ -107,7 +107,7 @@ p_reward_<s><a>             ``rwrd_prob<2s+a>`` (planet s, obelisk a)
 A raw code out of range, a non-numeric value, trial numbers that skip or repeat,
 a ``common``/``slow`` flag inconsistent with the choices, or an RT that is not −1
 exactly on the stage's timeouts raise
-:class:`~cogarb.data.TrialDataError` naming the file, the data row (line = row + 1),
+:class:`~cogarb.schema.TrialDataError` naming the file, the data row (line = row + 1),
 the column and the value.
 """
 
@@ -118,7 +118,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cogarb.data import MISSING_TOKENS, TrialDataError, read_header, read_table, reading
+from cogarb.readers.tables import read_header, read_table, reading
+from cogarb.schema import MISSING_TOKENS, TrialDataError
 
 FORMAT = "feherdasilva2020"
 

@@ -75,7 +75,7 @@ preamble, so this participant has 199 trials numbered 2–200. Trial 1 was a
 first-stage miss, so no choice is lost.
 
 Raw values out of range, and lines that are not 15 fields long once the trials
-have started, raise :class:`~cogarb.data.TrialDataError` naming the file, the line
+have started, raise :class:`~cogarb.schema.TrialDataError` naming the file, the line
 and the raw column.
 """
 
@@ -89,7 +89,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cogarb.data import TrialDataError, read_header, read_text, reading
+from cogarb.readers.tables import read_header, read_text, reading
+from cogarb.schema import TrialDataError
 
 FORMAT = "gillan2016"
 

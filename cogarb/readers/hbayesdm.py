@@ -29,7 +29,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cogarb.data import MISSING_TOKENS, TrialDataError
+from cogarb.readers.tables import read_table
+from cogarb.schema import MISSING_TOKENS, TrialDataError
 
 HBAYESDM_COLUMNS = ("subjID", "trial", "level1_choice", "level2_choice", "reward")
 HBAYESDM_PROBABILITIES = {
@@ -70,8 +71,6 @@ def detect(path: Path, header: list[str]) -> bool:
 
 def read(path: Path) -> pd.DataFrame:
     """Read an hBayesDM two-step file (tab- or comma-separated) as unvalidated tidy trials."""
-    from cogarb.data import read_table
-
     return hbayesdm_to_tidy(read_table(path), source=str(path))
 
 

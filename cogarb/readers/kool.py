@@ -104,7 +104,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cogarb.data import MISSING_TOKENS, TrialDataError
+from cogarb.readers.tables import read_table
+from cogarb.schema import MISSING_TOKENS, TrialDataError
 
 FORMAT = "kool"
 
@@ -175,8 +176,6 @@ def read(path: Path) -> pd.DataFrame:
         For a missing column or a value out of range, naming the file, row,
         column and value.
     """
-    from cogarb.data import read_table
-
     path = Path(path)
     raw = read_table(path)
     trials = kool_to_tidy(raw, source=str(path))
@@ -201,7 +200,7 @@ def kool_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
     Parameters
     ----------
     raw : pandas.DataFrame
-        The table as read by :func:`cogarb.data.read_table`, practice included.
+        The table as read by :func:`cogarb.readers.tables.read_table`, practice included.
     source : str
         Name of the file, used in error messages and ``source_file``.
 
@@ -331,8 +330,6 @@ def _covariate(series: pd.Series, column: str) -> pd.Series:
 
 
 def _merge_subjects(trials: pd.DataFrame, path: Path) -> pd.DataFrame:
-    from cogarb.data import read_table
-
     subjects = read_table(path)
     source = str(path)
     if "subject" not in subjects.columns:
