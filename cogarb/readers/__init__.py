@@ -12,6 +12,11 @@ Each reader is a module with
   validation errors name the original file and line.
 
 Every reader's module docstring states its mapping onto the schema.
+
+Readers share two modules below them: :mod:`cogarb.readers.tables` reads a table
+file (text or parquet, errors naming the file) and :mod:`cogarb.readers.columns`
+parses its raw columns (errors naming the row or line, column and value). Readers
+import these and :mod:`cogarb.schema`, never :mod:`cogarb.data`, which imports them.
 """
 
 from __future__ import annotations

@@ -91,8 +91,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cogarb.readers.columns import Columns
 from cogarb.readers.tables import read_table, read_text, reading
-from cogarb.schema import MISSING_TOKENS, TrialDataError
+from cogarb.schema import TrialDataError
 
 FORMAT = "castro_rodrigues2022"
 
@@ -395,42 +396,6 @@ def logs_to_tidy(files: list[Path], strict_group: bool = False) -> pd.DataFrame:
     return castro_rodrigues_to_tidy(raw, source="logs", strict_group=strict_group)
 
 
-def _codes(raw: pd.DataFrame, column: str, codes: dict, where) -> np.ndarray:
-    """Codes of a text column as float (NaN where empty); unknown values raise."""
-    text = raw[column].astype(str).str.strip()
-    lower = text.str.lower()
-    missing = raw[column].isna().to_numpy() | lower.isin(MISSING_TOKENS).to_numpy()
-    mapped = lower.map({str(k).lower(): v for k, v in codes.items()})
-    bad = ~missing & mapped.isna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise where(i, column, raw[column].iloc[i], f"is not one of {', '.join(map(str, codes))}")
-    return np.where(missing, np.nan, mapped.to_numpy(float, na_value=np.nan))
-
-
-def _positive_int(raw: pd.DataFrame, column: str, where) -> np.ndarray:
-    text = raw[column].astype(str).str.strip()
-    values = pd.to_numeric(text, errors="coerce").to_numpy(float)
-    bad = ~np.isfinite(values) | (values < 1) | (values != np.round(values))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise where(i, column, raw[column].iloc[i], "is not a positive integer")
-    return values.astype(np.int64)
-
-
-def _seconds(raw: pd.DataFrame, column: str, where) -> np.ndarray:
-    if column not in raw.columns:
-        return np.full(len(raw), np.nan)
-    text = raw[column].astype(str).str.strip()
-    missing = raw[column].isna().to_numpy() | text.str.lower().isin(MISSING_TOKENS).to_numpy()
-    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
-    bad = ~missing & ~(np.isfinite(values) & (values >= 0))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise where(i, column, raw[column].iloc[i], "is not a non-negative time in ms")
-    return np.round(values / 1000.0, 6)
-
-
 def castro_rodrigues_to_tidy(
     raw: pd.DataFrame, source: str = "trials", strict_group: bool = True
 ) -> pd.DataFrame:
@@ -464,44 +429,29 @@ def castro_rodrigues_to_tidy(
             source, None, absent[0], None, "is missing (Castro-Rodrigues et al. 2022 format)"
         )
     located = {"source_file", "source_line"} <= set(raw.columns)
+    if located:
+        cols = Columns(raw, source, files=raw["source_file"], lines=raw["source_line"])
+    else:
+        cols = Columns(raw, source)
 
-    def where(i: int, column: str, value, problem: str) -> TrialDataError:
-        if isinstance(value, np.generic):
-            value = value.item()
-        if located:
-            file, line = raw["source_file"].iloc[i], raw["source_line"].iloc[i]
-            return TrialDataError(f"{file}, line {line}", None, column, value, problem)
-        return TrialDataError(source, i + 1, column, value, problem)
-
-    participant = raw["subject"].astype(str).str.strip()
-    empty = participant.str.lower().isin(MISSING_TOKENS).to_numpy()
-    if empty.any():
-        i = int(np.flatnonzero(empty)[0])
-        raise where(i, "subject", raw["subject"].iloc[i], "is empty")
-    session = _positive_int(raw, "session", where)
-    session_trial = _positive_int(raw, "trial", where)
-    choice1 = _codes(raw, "choice1", CHOICE1_CODES, where)
-    state2 = _codes(raw, "second_step", STATE2_CODES, where)
-    reward = _codes(raw, "outcome", OUTCOME_CODES, where)
-    reward_block = _codes(raw, "reward_block", REWARD_BLOCK_CODES, where)
-    transition_block = _codes(raw, "transition_block", TRANSITION_BLOCK_CODES, where)
+    participant = cols.text("subject")
+    session = _positive_int(cols, "session")
+    session_trial = _positive_int(cols, "trial")
+    choice1 = cols.labels("choice1", CHOICE1_CODES)
+    state2 = cols.labels("second_step", STATE2_CODES)
+    reward = cols.labels("outcome", OUTCOME_CODES)
+    reward_block = cols.labels("reward_block", REWARD_BLOCK_CODES)
+    transition_block = cols.labels("transition_block", TRANSITION_BLOCK_CODES)
     for column, values in (("reward_block", reward_block), ("transition_block", transition_block)):
-        if np.isnan(values).any():
-            i = int(np.flatnonzero(np.isnan(values))[0])
-            raise where(i, column, raw[column].iloc[i], "is empty")
+        cols.refuse(np.isnan(values), column, "is empty")
     reversed_ = transition_block == 0
     transition = ~np.isnan(choice1) & ~np.isnan(state2)
     destination = np.where(reversed_, 1 - choice1, choice1)
     common = np.where(transition, (state2 == destination).astype(float), np.nan)
     if "common" in raw.columns:
-        given = _codes(raw, "common", {"0": 0.0, "1": 1.0, "false": 0.0, "true": 1.0}, where)
+        given = cols.labels("common", {"0": 0.0, "1": 1.0, "false": 0.0, "true": 1.0})
         bad = transition & ~np.isnan(given) & (given != common)
-        if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise where(
-                i, "common", raw["common"].iloc[i],
-                "disagrees with choice1, second_step and transition_block",
-            )  # fmt: skip
+        cols.refuse(bad, "common", "disagrees with choice1, second_step and transition_block")
 
     group = raw["group"].astype(str).str.strip()
     covariates = {}
@@ -509,8 +459,8 @@ def castro_rodrigues_to_tidy(
         parsed = parse_group(name)
         if parsed is None and strict_group:
             i = int(np.flatnonzero((group == name).to_numpy())[0])
-            raise where(
-                i, "group", raw["group"].iloc[i],
+            raise cols.error(
+                i, "group",
                 "is not <healthy-volunteers|OCD|mood-and-anxiety>_<fixed-task|changing-task|"
                 "changing|slow-paced-task>_<debrief|no-debrief>_<LS|NY>",
             )  # fmt: skip
@@ -519,8 +469,8 @@ def castro_rodrigues_to_tidy(
     changed = (group.to_numpy() != first_group.transform("first").to_numpy()).nonzero()[0]
     if len(changed):
         i = int(changed[0])
-        raise where(
-            i, "group", raw["group"].iloc[i],
+        raise cols.error(
+            i, "group",
             f"differs from the group of subject {participant.iloc[i]}'s earlier rows",
         )  # fmt: skip
 
@@ -549,8 +499,8 @@ def castro_rodrigues_to_tidy(
             "p_reward_11": p_right,
             "reward_block": block.astype(np.int8),
             "transition_block": transition_block.astype(np.int8),
-            "rt1": _seconds(raw, "rt1_ms", where),
-            "rt2": _seconds(raw, "rt2_ms", where),
+            "rt1": _seconds(cols, "rt1_ms"),
+            "rt2": _seconds(cols, "rt2_ms"),
             "group": group,
             "population": column("population", "string"),
             "task_version": column("task_version", "string"),
@@ -574,3 +524,20 @@ def castro_rodrigues_to_tidy(
     )
     tidy.insert(1, "trial", tidy.groupby("participant", sort=False).cumcount() + 1)
     return tidy
+
+
+def _positive_int(cols: Columns, column: str) -> np.ndarray:
+    def positive_int(v):
+        return (v >= 1) & (v == np.round(v))
+
+    problem = "is not a positive integer"
+    return cols.numbers(column, problem, missing_ok=False, valid=positive_int)[0].astype(np.int64)
+
+
+def _seconds(cols: Columns, column: str) -> np.ndarray:
+    """A time in ms as seconds (rounded to 1 µs); NaN where empty or the column is absent."""
+    if column not in cols.frame.columns:
+        return np.full(len(cols.frame), np.nan)
+    problem = "is not a non-negative time in ms"
+    values = cols.numbers(column, problem, valid=lambda v: v >= 0)[0]
+    return np.round(values / 1000.0, 6)

@@ -118,8 +118,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cogarb.readers.columns import Columns, nullable_int8
 from cogarb.readers.tables import read_header, read_table, reading
-from cogarb.schema import MISSING_TOKENS, TrialDataError
+from cogarb.schema import TrialDataError
 
 FORMAT = "feherdasilva2020"
 
@@ -263,7 +264,7 @@ def read_file(path: Path, experiment: str) -> pd.DataFrame:
     absent = [c for c in columns if c not in raw.columns]
     if absent:
         raise TrialDataError(str(path), None, absent[0], None, f"is missing ({experiment} file)")
-    parse = _Parser(raw, str(path))
+    parse = Columns(raw, str(path))
     if experiment == MAGIC_CARPET:
         tidy = _magic_carpet(parse)
     else:
@@ -275,49 +276,39 @@ def read_file(path: Path, experiment: str) -> pd.DataFrame:
     return tidy
 
 
-class _Parser:
-    """Numeric raw columns of one file; out-of-range values raise ``TrialDataError``."""
+def _number(parse: Columns, column: str) -> np.ndarray:
+    """A required number; empty or not a finite number raises."""
+    return parse.numbers(column, "is not a finite number", missing_ok=False)[0]
 
-    def __init__(self, raw: pd.DataFrame, source: str):
-        self.raw, self.source = raw, source
 
-    def fail(self, mask: np.ndarray, column: str, problem: str) -> None:
-        if mask.any():
-            i = int(np.flatnonzero(mask)[0])
-            raise TrialDataError(self.source, i + 1, column, self.raw[column].iloc[i], problem)
+def _codes(parse: Columns, column: str, allowed: tuple[int, ...], meaning: str = "") -> np.ndarray:
+    values = _number(parse, column)
+    parse.refuse(~np.isin(values, allowed), column, f"is not {meaning or _one_of(allowed)}")
+    return values
 
-    def number(self, column: str) -> np.ndarray:
-        text = self.raw[column].astype(str).str.strip()
-        missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
-        values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
-        self.fail(~np.isfinite(values), column, "is not a finite number")
-        return values
 
-    def codes(self, column: str, allowed: tuple[int, ...], meaning: str = "") -> np.ndarray:
-        values = self.number(column)
-        self.fail(~np.isin(values, allowed), column, f"is not {meaning or _one_of(allowed)}")
-        return values
+def _probability(parse: Columns, column: str) -> np.ndarray:
+    values = _number(parse, column)
+    parse.refuse((values < 0) | (values > 1), column, "is not a probability in [0, 1]")
+    return values
 
-    def probability(self, column: str) -> np.ndarray:
-        values = self.number(column)
-        self.fail((values < 0) | (values > 1), column, "is not a probability in [0, 1]")
-        return values
 
-    def seconds(self, column: str, timeout: np.ndarray) -> np.ndarray:
-        """Response times in seconds: -1 exactly on the stage's timeouts (then NaN)."""
-        values = self.number(column)
-        self.fail(~timeout & (values < 0), column, "is not a response time >= 0 (s)")
-        self.fail(timeout & (values != TIMEOUT), column, "is not -1 on a timed-out stage")
-        return np.where(timeout, np.nan, values)
+def _seconds(parse: Columns, column: str, timeout: np.ndarray) -> np.ndarray:
+    """Response times in seconds: -1 exactly on the stage's timeouts (then NaN)."""
+    values = _number(parse, column)
+    parse.refuse(~timeout & (values < 0), column, "is not a response time >= 0 (s)")
+    parse.refuse(timeout & (values != TIMEOUT), column, "is not -1 on a timed-out stage")
+    return np.where(timeout, np.nan, values)
 
-    def trial(self, first: int) -> None:
-        values = self.number("trial")
-        expected = np.arange(first, first + len(values))
-        self.fail(
-            values != expected,
-            "trial",
-            f"breaks the trial numbering (expected {first}, {first + 1}, ... one row per trial)",
-        )
+
+def _check_trials(parse: Columns, first: int) -> None:
+    values = _number(parse, "trial")
+    expected = np.arange(first, first + len(values))
+    parse.refuse(
+        values != expected,
+        "trial",
+        f"breaks the trial numbering (expected {first}, {first + 1}, ... one row per trial)",
+    )
 
 
 def _one_of(allowed: tuple[int, ...]) -> str:
@@ -325,19 +316,19 @@ def _one_of(allowed: tuple[int, ...]) -> str:
 
 
 def _stage_checks(
-    parse: _Parser, choice1: np.ndarray, final_state: np.ndarray, choice2: np.ndarray
+    parse: Columns, choice1: np.ndarray, final_state: np.ndarray, choice2: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Timeout consistency; returns the stage-1 and stage-2 timeout masks."""
     miss1 = choice1 == TIMEOUT
-    parse.fail(
+    parse.refuse(
         miss1 != (final_state == TIMEOUT),
         "final_state",
         "disagrees with choice1 about a stage-1 timeout (both are -1 or neither)",
     )
-    parse.fail(miss1 & (choice2 != TIMEOUT), "choice2", "is given although stage 1 timed out")
+    parse.refuse(miss1 & (choice2 != TIMEOUT), "choice2", "is given although stage 1 timed out")
     miss2 = ~miss1 & (choice2 == TIMEOUT)
-    slow = parse.codes("slow", (0, 1))
-    parse.fail(
+    slow = _codes(parse, "slow", (0, 1))
+    parse.refuse(
         (slow == 1) != (miss1 | miss2),
         "slow",
         "disagrees with the choices (1 exactly when a stage timed out)",
@@ -345,28 +336,22 @@ def _stage_checks(
     return miss1, miss2
 
 
-def _int8(values: np.ndarray, missing: np.ndarray | None = None) -> pd.arrays.IntegerArray:
-    """0/1 codes as a nullable Int8 array, empty where ``missing``."""
-    missing = np.zeros(len(values), bool) if missing is None else missing
-    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int8), missing)
-
-
-def _magic_carpet(parse: _Parser) -> pd.DataFrame:
-    parse.trial(first=0)
-    choice1 = parse.codes("choice1", (1, 2, TIMEOUT), "1, 2 or -1 (timeout)")
-    final_state = parse.codes("final_state", (1, 2, TIMEOUT), "1, 2 or -1 (timeout)")
-    choice2 = parse.codes("choice2", (1, 2, TIMEOUT), "1, 2 or -1 (timeout)")
-    common = parse.codes("common", (0, 1))
-    reward = parse.codes("reward", (0, 1))
+def _magic_carpet(parse: Columns) -> pd.DataFrame:
+    _check_trials(parse, first=0)
+    choice1 = _codes(parse, "choice1", (1, 2, TIMEOUT), "1, 2 or -1 (timeout)")
+    final_state = _codes(parse, "final_state", (1, 2, TIMEOUT), "1, 2 or -1 (timeout)")
+    choice2 = _codes(parse, "choice2", (1, 2, TIMEOUT), "1, 2 or -1 (timeout)")
+    common = _codes(parse, "common", (0, 1))
+    reward = _codes(parse, "reward", (0, 1))
     miss1, miss2 = _stage_checks(parse, choice1, final_state, choice2)
-    left1, right1 = parse.codes("isymbol_lft", (1, 2)), parse.codes("isymbol_rgt", (1, 2))
-    parse.fail(left1 == right1, "isymbol_rgt", "repeats isymbol_lft")
+    left1, right1 = _codes(parse, "isymbol_lft", (1, 2)), _codes(parse, "isymbol_rgt", (1, 2))
+    parse.refuse(left1 == right1, "isymbol_rgt", "repeats isymbol_lft")
     second = "1, 2, or -1 when stage 1 timed out"
-    left2 = parse.codes("fsymbol_lft", (1, 2, TIMEOUT), second)
-    right2 = parse.codes("fsymbol_rgt", (1, 2, TIMEOUT), second)
-    parse.fail((left2 == TIMEOUT) != miss1, "fsymbol_lft", f"is not {second}")
-    parse.fail((left2 == right2) & ~miss1, "fsymbol_rgt", "repeats fsymbol_lft")
-    parse.fail(
+    left2 = _codes(parse, "fsymbol_lft", (1, 2, TIMEOUT), second)
+    right2 = _codes(parse, "fsymbol_rgt", (1, 2, TIMEOUT), second)
+    parse.refuse((left2 == TIMEOUT) != miss1, "fsymbol_lft", f"is not {second}")
+    parse.refuse((left2 == right2) & ~miss1, "fsymbol_rgt", "repeats fsymbol_lft")
+    parse.refuse(
         ~miss1 & ((common == 1) != (final_state == choice1)),
         "common",
         "is inconsistent with choice1 and final_state (common means final_state == choice1)",
@@ -380,30 +365,30 @@ def _magic_carpet(parse: _Parser) -> pd.DataFrame:
             "choice2": np.where(missed, np.nan, choice2 - 1),
             "reward": np.where(missed, np.nan, reward),
             "common": pd.array(np.where(miss1, None, common == 1), dtype="boolean"),
-            "rt1": parse.seconds("rt1", miss1),
-            "rt2": parse.seconds("rt2", miss1 | miss2),
-            "key1": _int8(choice1 != left1, miss1),
-            "key2": _int8(choice2 != left2, missed),
+            "rt1": _seconds(parse, "rt1", miss1),
+            "rt2": _seconds(parse, "rt2", miss1 | miss2),
+            "key1": nullable_int8(choice1 != left1, miss1),
+            "key2": nullable_int8(choice2 != left2, missed),
         }
     )
     for s in (0, 1):
         for a in (0, 1):
-            tidy[f"p_reward_{s}{a}"] = parse.probability(f"reward.{s + 1}.{a + 1}")
+            tidy[f"p_reward_{s}{a}"] = _probability(parse, f"reward.{s + 1}.{a + 1}")
     return tidy
 
 
-def _spaceship(parse: _Parser) -> pd.DataFrame:
-    parse.trial(first=1)
-    key1 = parse.codes("choice1", (0, 1, TIMEOUT), "0, 1 or -1 (timeout)")
-    final_state = parse.codes("final_state", (0, 1, TIMEOUT), "0, 1 or -1 (timeout)")
-    choice2 = parse.codes("choice2", (0, 1, TIMEOUT), "0, 1 or -1 (timeout)")
-    symbol0 = parse.codes("symbol0", (0, 1))
-    symbol1 = parse.codes("symbol1", (0, 1))
-    common = parse.codes("common", (0, 1))
-    reward = parse.codes("reward", (0, 1))
+def _spaceship(parse: Columns) -> pd.DataFrame:
+    _check_trials(parse, first=1)
+    key1 = _codes(parse, "choice1", (0, 1, TIMEOUT), "0, 1 or -1 (timeout)")
+    final_state = _codes(parse, "final_state", (0, 1, TIMEOUT), "0, 1 or -1 (timeout)")
+    choice2 = _codes(parse, "choice2", (0, 1, TIMEOUT), "0, 1 or -1 (timeout)")
+    symbol0 = _codes(parse, "symbol0", (0, 1))
+    symbol1 = _codes(parse, "symbol1", (0, 1))
+    common = _codes(parse, "common", (0, 1))
+    reward = _codes(parse, "reward", (0, 1))
     miss1, miss2 = _stage_checks(parse, key1, final_state, choice2)
     target = np.where(key1 == symbol0, symbol1, 1 - symbol1)
-    parse.fail(
+    parse.refuse(
         ~miss1 & ((final_state == target) != (common == 1)),
         "final_state",
         "is inconsistent with choice1, the announcement (symbol0, symbol1) and common "
@@ -418,15 +403,15 @@ def _spaceship(parse: _Parser) -> pd.DataFrame:
             "choice2": np.where(missed, np.nan, choice2),
             "reward": np.where(missed, np.nan, reward),
             "common": pd.array(np.where(miss1, None, common == 1), dtype="boolean"),
-            "rt1": parse.seconds("rt1", miss1),
-            "rt2": parse.seconds("rt2", miss1 | miss2),
-            "key1": _int8(key1, miss1),
-            "key2": _int8(choice2, missed),
-            "announced_spaceship": _int8(symbol0),
-            "announced_planet": _int8(symbol1),
+            "rt1": _seconds(parse, "rt1", miss1),
+            "rt2": _seconds(parse, "rt2", miss1 | miss2),
+            "key1": nullable_int8(key1, miss1),
+            "key2": nullable_int8(choice2, missed),
+            "announced_spaceship": nullable_int8(symbol0),
+            "announced_planet": nullable_int8(symbol1),
         }
     )
     for s in (0, 1):
         for a in (0, 1):
-            tidy[f"p_reward_{s}{a}"] = parse.probability(f"rwrd_prob{2 * s + a}")
+            tidy[f"p_reward_{s}{a}"] = _probability(parse, f"rwrd_prob{2 * s + a}")
     return tidy

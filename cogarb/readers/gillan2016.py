@@ -89,6 +89,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cogarb.readers.columns import Columns, nullable_int8
 from cogarb.readers.tables import read_header, read_text, reading
 from cogarb.schema import TrialDataError
 
@@ -119,7 +120,6 @@ FACTORS = {"Factor1": "anxious_depression", "Factor2": "compulsivity",
            "Factor3": "social_withdrawal"}  # fmt: skip
 ID_COLUMNS = ("subj.x", "subj")
 SELF_REPORT_GENDER = {"female": -1, "male": 1}
-_COL = {name: i for i, name in enumerate(RAW_COLUMNS)}
 _MISSING = -1  # integer code of a missed response / state / transition
 
 
@@ -253,71 +253,41 @@ def _read_file(file: Path, rows: list[list[str]], lines: list[int]) -> tuple[flo
     return age, gender
 
 
-class _Columns:
-    """Raw columns of the stacked trial rows, and error reporting by row."""
-
-    def __init__(self, rows, lines, file_index, files):
-        self.columns = list(zip(*rows, strict=True))
-        self.lines, self.file_index, self.files = lines, file_index, files
-
-    def error(self, mask: np.ndarray, name: str, problem: str):
-        i = int(np.flatnonzero(mask)[0])
-        where = f"{self.files[self.file_index[i]]}, line {self.lines[i]}"
-        return TrialDataError(where, None, name, self.columns[_COL[name]][i], problem)
-
-    def _lookup(self, name: str, convert) -> np.ndarray:
-        """``convert`` applied to each distinct raw value once (columns repeat few values)."""
-        column = self.columns[_COL[name]]
-        table = {value: convert(value) for value in set(column)}
-        return np.array(list(map(table.__getitem__, column)))
-
-    def codes(self, name: str, mapping: dict[str, int]) -> np.ndarray:
-        """Integer codes of a categorical raw column; unknown values raise."""
-        unknown = -99
-        values = self._lookup(name, lambda v: mapping.get(v.strip().lower(), unknown))
-        bad = values == unknown
-        if bad.any():
-            raise self.error(bad, name, f"is not one of {', '.join(mapping)}")
-        return values.astype(np.int64)
-
-    def numbers(self, name: str) -> np.ndarray:
-        values = self._lookup(name, _float).astype(float)
-        bad = ~np.isfinite(values)
-        if bad.any():
-            raise self.error(bad, name, "is not a finite number")
-        return values
+def _columns(rows, lines, file_index, files) -> Columns:
+    """The stacked trial rows as raw text columns; errors name the task file and line."""
+    frame = pd.DataFrame(dict(zip(RAW_COLUMNS, zip(*rows, strict=True), strict=True)))
+    names = np.array([str(f) for f in files], dtype=object)
+    return Columns(frame, files=names[file_index], lines=lines)
 
 
-def _float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return np.nan
+def _codes(cols: Columns, name: str, mapping: dict[str, int]) -> np.ndarray:
+    """Integer codes of a categorical raw column; unknown values raise."""
+    return cols.labels(name, mapping, missing_ok=False).astype(np.int64)
+
+
+def _numbers(cols: Columns, name: str) -> np.ndarray:
+    return cols.numbers(name, "is not a finite number", missing_ok=False)[0]
 
 
 def _map_rows(rows, lines, file_index, files) -> pd.DataFrame:
-    cols = _Columns(rows, lines, file_index, files)
+    cols = _columns(rows, lines, file_index, files)
     m = _MISSING
-    trial = cols.numbers("trial_num")
-    bad = (trial < 1) | (trial != np.round(trial))
-    if bad.any():
-        raise cols.error(bad, "trial_num", "is not a positive integer")
+    trial = _numbers(cols, "trial_num")
+    cols.refuse((trial < 1) | (trial != np.round(trial)), "trial_num", "is not a positive integer")
     probabilities = {}
     for name, target in DRIFTS.items():
-        p = cols.numbers(name)
-        bad = (p < 0) | (p > 1)
-        if bad.any():
-            raise cols.error(bad, name, "is not a probability in [0, 1]")
+        p = _numbers(cols, name)
+        cols.refuse((p < 0) | (p > 1), name, "is not a probability in [0, 1]")
         probabilities[target] = p
 
-    response1 = cols.codes("stage_1_response", {"left": 0, "right": 1, "-1": m})
-    stimulus1 = cols.codes("stage_1_selected_stimulus", {"1": 0, "2": 1})
-    transition = cols.codes("transition", {"true": 1, "false": 0, "-1": m})
-    response2 = cols.codes("stage_2_response", {"left": 0, "right": 1, "-1": m})
-    stimulus2 = cols.codes("stage_2_selected_stimulus", {"1": 0, "2": 1, "-1": m})
-    state = cols.codes("stage_2_state", {"2": 0, "3": 1, "-1": m})
-    reward = cols.codes("reward", {"0": 0, "1": 1, "-1": m})
-    rt1, rt2 = cols.numbers("stage_1_rt") / 1000.0, cols.numbers("stage_2_rt") / 1000.0
+    response1 = _codes(cols, "stage_1_response", {"left": 0, "right": 1, "-1": m})
+    stimulus1 = _codes(cols, "stage_1_selected_stimulus", {"1": 0, "2": 1})
+    transition = _codes(cols, "transition", {"true": 1, "false": 0, "-1": m})
+    response2 = _codes(cols, "stage_2_response", {"left": 0, "right": 1, "-1": m})
+    stimulus2 = _codes(cols, "stage_2_selected_stimulus", {"1": 0, "2": 1, "-1": m})
+    state = _codes(cols, "stage_2_state", {"2": 0, "3": 1, "-1": m})
+    reward = _codes(cols, "reward", {"0": 0, "1": 1, "-1": m})
+    rt1, rt2 = _numbers(cols, "stage_1_rt") / 1000.0, _numbers(cols, "stage_2_rt") / 1000.0
 
     missed1 = response1 == m
     missed2 = ~missed1 & (response2 == m)
@@ -343,21 +313,17 @@ def _map_rows(rows, lines, file_index, files) -> pd.DataFrame:
         if mask.any():
             i = int(np.flatnonzero(mask)[0])
             if first is None or i < first[0]:
-                first = (i, mask, name, problem)
+                first = (i, name, problem)
     if first is not None:
-        _, mask, name, problem = first
-        raise cols.error(mask, name, problem)
-
-    def binary(values: np.ndarray, missing: np.ndarray) -> pd.arrays.IntegerArray:
-        return pd.arrays.IntegerArray(np.where(missing, 0, values).astype(np.int8), missing)
+        raise cols.error(*first)
 
     return pd.DataFrame(
         {
             "participant": _participants(files, file_index),
             "trial": trial.astype(np.int64),
-            "choice1": binary(response1, missed1),
-            "state2": binary(state, missed1),
-            "choice2": binary(response2, ~done),
+            "choice1": nullable_int8(response1, missed1),
+            "state2": nullable_int8(state, missed1),
+            "choice2": nullable_int8(response2, ~done),
             "reward": np.where(done, reward, np.nan).astype(float),
             "common": pd.arrays.BooleanArray(transition == 1, missed1),
             "rt1": np.where(missed1, np.nan, rt1),

@@ -29,8 +29,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cogarb.readers.columns import Columns
 from cogarb.readers.tables import read_table
-from cogarb.schema import MISSING_TOKENS, TrialDataError
+from cogarb.schema import TrialDataError
 
 HBAYESDM_COLUMNS = ("subjID", "trial", "level1_choice", "level2_choice", "reward")
 HBAYESDM_PROBABILITIES = {
@@ -46,19 +47,10 @@ def looks_like_hbayesdm(columns) -> bool:
     return {"subjID", "level1_choice", "level2_choice"} <= set(columns)
 
 
-def _codes(raw: pd.DataFrame, column: str, allowed: tuple[int, ...], source: str) -> np.ndarray:
+def _codes(cols: Columns, column: str, allowed: tuple[int, ...]) -> np.ndarray:
     """Integer codes of ``column`` as float (NaN where missing); bad codes raise."""
-    text = raw[column].astype(str).str.strip()
-    missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
-    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
-    bad = ~missing & ~np.isin(values, allowed)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise TrialDataError(
-            source, i + 1, column, raw[column].iloc[i],
-            f"is not one of {', '.join(map(str, allowed))} or empty (missed)",
-        )  # fmt: skip
-    return values
+    problem = f"is not one of {', '.join(map(str, allowed))} or empty (missed)"
+    return cols.numbers(column, problem, valid=lambda v: np.isin(v, allowed))[0]
 
 
 FORMAT = "hbayesdm"
@@ -83,13 +75,10 @@ def hbayesdm_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
     absent = [c for c in HBAYESDM_COLUMNS if c not in raw.columns]
     if absent:
         raise TrialDataError(source, None, absent[0], None, "is missing (hBayesDM format)")
-    subject = raw["subjID"].astype(str).str.strip()
-    empty = subject.str.lower().isin(MISSING_TOKENS).to_numpy()
-    if empty.any():
-        i = int(np.flatnonzero(empty)[0])
-        raise TrialDataError(source, i + 1, "subjID", raw["subjID"].iloc[i], "is empty")
-    level1 = _codes(raw, "level1_choice", (1, 2), source)
-    level2 = _codes(raw, "level2_choice", (1, 2, 3, 4), source)
+    cols = Columns(raw, source)
+    subject = cols.text("subjID")
+    level1 = _codes(cols, "level1_choice", (1, 2))
+    level2 = _codes(cols, "level2_choice", (1, 2, 3, 4))
     # the second-stage state is coded only through level2_choice: without it the
     # transition is unknown, so the whole trial is missed (raw codes are kept)
     missed = np.isnan(level1) | np.isnan(level2)
@@ -112,20 +101,11 @@ def hbayesdm_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
     )
     for column, target in HBAYESDM_PROBABILITIES.items():
         if column in raw.columns:
-            tidy[target] = _probabilities(raw, column, source)
+            tidy[target] = cols.numbers(
+                column,
+                "is not a probability in [0, 1] or empty",
+                valid=lambda v: (v >= 0) & (v <= 1),
+            )[0]
     tidy["level1_choice"] = raw["level1_choice"].to_numpy()
     tidy["level2_choice"] = raw["level2_choice"].to_numpy()
     return tidy
-
-
-def _probabilities(raw: pd.DataFrame, column: str, source: str) -> np.ndarray:
-    """A reward-probability column as float (NaN where empty); other text raises."""
-    text = raw[column].astype(str).str.strip()
-    missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
-    values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
-    bad = ~missing & ~((values >= 0) & (values <= 1))
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        problem = "is not a probability in [0, 1] or empty"
-        raise TrialDataError(source, i + 1, column, raw[column].iloc[i], problem)
-    return values

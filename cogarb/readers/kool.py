@@ -104,8 +104,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from cogarb.readers.columns import Columns
 from cogarb.readers.tables import read_table
-from cogarb.schema import MISSING_TOKENS, TrialDataError
+from cogarb.schema import TrialDataError, missing_text
 
 FORMAT = "kool"
 
@@ -227,29 +228,29 @@ def kool_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
         raise TrialDataError(
             source, None, absent[0], None, f"is missing (Kool et al. {kind} paradigm format)"
         )
-    practice = _Column(raw, source).codes("practice", (0, 1))
+    practice = _codes(Columns(raw, source), "practice", (0, 1))
     main = np.flatnonzero(practice == 0)
     if len(main) == 0:
         raise TrialDataError(source, None, "practice", None, "no main-task trials (practice = 0)")
-    col = _Column(raw.iloc[main].reset_index(drop=True), source, rows=main + 1)
+    col = Columns(raw.iloc[main].reset_index(drop=True), source, rows=main + 1)
 
-    participant = col.text("subject")
-    trial = col.number("trial", integer=True, minimum=0) + 1
+    participant = col.text("subject").to_numpy()
+    trial = _number(col, "trial", integer=True, minimum=0) + 1
     tidy = {"participant": participant, "trial": trial.astype(np.int64)}
     if kind == "daw":
         tidy.update(_daw(col))
     else:
         tidy.update(_novel(col))
     if "stake" in raw.columns:
-        tidy["stakes"] = col.codes("stake", STAKES, missed=False).astype(np.int64)
-    tidy["rt1"] = col.rt("rt_1" if kind == "daw" else "rt1")
-    tidy["rt2"] = col.rt("rt_2" if kind == "daw" else "rt2")
+        tidy["stakes"] = _codes(col, "stake", STAKES, missed=False).astype(np.int64)
+    tidy["rt1"] = _rt(col, "rt_1" if kind == "daw" else "rt1")
+    tidy["rt2"] = _rt(col, "rt_2" if kind == "daw" else "rt2")
     if kind == "daw":
         for column, target in DAW_PROBABILITIES.items():
-            tidy[target] = col.number(column, minimum=0, maximum=1)
+            tidy[target] = _number(col, column, minimum=0, maximum=1)
     else:
-        tidy["reward_state0"] = col.number("rews1", integer=True).astype(np.int64)
-        tidy["reward_state1"] = col.number("rews2", integer=True).astype(np.int64)
+        tidy["reward_state0"] = _number(col, "rews1", integer=True).astype(np.int64)
+        tidy["reward_state1"] = _number(col, "rews2", integer=True).astype(np.int64)
     out = pd.DataFrame(tidy)
     for column in COVARIATES:
         if column in raw.columns:
@@ -261,18 +262,18 @@ def kool_to_tidy(raw: pd.DataFrame, source: str = "trials") -> pd.DataFrame:
     return out.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
 
 
-def _daw(col: _Column) -> dict:
-    stimulus1 = col.codes("choice1", (1, 2))
-    planet = col.codes("state2", (1, 2))
-    stimulus2 = col.codes("choice2", (1, 2))
-    win = col.codes("win", (0, 1))
-    missed2 = np.isnan(col.rt("rt_2")) | np.isnan(planet) | np.isnan(stimulus2)
+def _daw(col: Columns) -> dict:
+    stimulus1 = _codes(col, "choice1", (1, 2))
+    planet = _codes(col, "state2", (1, 2))
+    stimulus2 = _codes(col, "choice2", (1, 2))
+    win = _codes(col, "win", (0, 1))
+    missed2 = np.isnan(_rt(col, "rt_2")) | np.isnan(planet) | np.isnan(stimulus2)
     if "response2" in col.frame.columns:
-        missed2 |= np.isnan(col.codes("response2", (70, 74)))
+        missed2 |= np.isnan(_codes(col, "response2", (70, 74)))
     choice1 = stimulus1 - 1
     state2 = planet - 1
     if "common" in col.frame.columns:
-        common_code = col.codes("common", (0, 1))
+        common_code = _codes(col, "common", (0, 1))
     else:
         common_code = np.where(np.isnan(state2), np.nan, (choice1 == state2).astype(float))
     return {
@@ -284,21 +285,21 @@ def _daw(col: _Column) -> dict:
     }
 
 
-def _novel(col: _Column) -> dict:
-    state1 = col.codes("state1", (1, 2), missed=False)
-    spaceship = col.codes("choice1", (1, 2, 3, 4))
+def _novel(col: Columns) -> dict:
+    state1 = _codes(col, "state1", (1, 2), missed=False)
+    spaceship = _codes(col, "choice1", (1, 2, 3, 4))
     offered = np.where(state1 == 1, spaceship <= 2, spaceship >= 3)
     bad = ~np.isnan(spaceship) & ~offered
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        col.fail(
+        raise col.error(
             i, "choice1",
             f"is not a spaceship of first-stage state {int(state1[i])} (state 1 offers "
             "spaceships 1/2, state 2 offers 3/4)",
         )  # fmt: skip
-    planet = col.codes("state2", (1, 2))
-    points = col.number("points", integer=True)
-    rt2 = col.rt("rt2")
+    planet = _codes(col, "state2", (1, 2))
+    points = _number(col, "points", integer=True)
+    rt2 = _rt(col, "rt2")
     missed1 = np.isnan(spaceship)
     n = len(spaceship)
     return {
@@ -320,7 +321,7 @@ def _boolean(codes: np.ndarray) -> pd.arrays.BooleanArray:
 def _covariate(series: pd.Series, column: str) -> pd.Series:
     """A covariate as read (text): integral numbers as Int64, other numbers as float, or text."""
     text = series.astype(str).str.strip()
-    missing = text.str.lower().isin(MISSING_TOKENS) | series.isna()
+    missing = missing_text(series)
     values = pd.to_numeric(text.where(~missing), errors="coerce")
     if (values.notna() | missing).all() and not missing.all():
         if (values.dropna() == values.dropna().round()).all():
@@ -348,82 +349,51 @@ def _merge_subjects(trials: pd.DataFrame, path: Path) -> pd.DataFrame:
     return out
 
 
-class _Column:
-    """Parses the columns of a raw table, raising errors that name the original row."""
-
-    def __init__(self, frame: pd.DataFrame, source: str, rows: np.ndarray | None = None):
-        self.frame, self.source = frame, source
-        self.rows = np.arange(1, len(frame) + 1) if rows is None else rows
-
-    def fail(self, i: int, column: str, problem: str):
-        raise TrialDataError(
-            self.source, int(self.rows[i]), column, self.frame[column].iloc[i], problem
-        )
-
-    def text(self, column: str) -> np.ndarray:
-        text = self.frame[column].astype(str).str.strip()
-        empty = text.str.lower().isin(MISSING_TOKENS).to_numpy()
-        if empty.any():
-            self.fail(int(np.flatnonzero(empty)[0]), column, "is empty")
-        return text.to_numpy()
-
-    def _parse(self, column: str, problem: str) -> tuple[np.ndarray, np.ndarray]:
-        text = self.frame[column].astype(str).str.strip()
-        missing = text.str.lower().isin(MISSING_TOKENS).to_numpy()
-        values = pd.to_numeric(text.where(~missing), errors="coerce").to_numpy(float)
-        bad = ~missing & ~np.isfinite(values)
-        if bad.any():
-            self.fail(int(np.flatnonzero(bad)[0]), column, problem)
-        return values, missing
-
-    def codes(self, column: str, allowed: tuple[int, ...], missed: bool = True) -> np.ndarray:
-        """Integer codes as float; with ``missed``, −1 and empty give NaN."""
-        problem = f"is not one of {', '.join(map(str, allowed))}" + (
-            " or -1 (missed)" if missed else ""
-        )
-        values, missing = self._parse(column, problem)
-        if missed:
-            missing = missing | (values == -1)
-        elif missing.any():
-            self.fail(int(np.flatnonzero(missing)[0]), column, problem)
-        bad = ~missing & ~np.isin(values, allowed)
-        if bad.any():
-            self.fail(int(np.flatnonzero(bad)[0]), column, problem)
-        return np.where(missing, np.nan, values)
-
-    def number(
-        self,
-        column: str,
-        integer: bool = False,
-        minimum: float | None = None,
-        maximum: float | None = None,
-    ) -> np.ndarray:
-        """A required number (not empty), optionally an integer within bounds."""
-        kind = "an integer" if integer else "a number"
-        bounds = ""
-        if minimum is not None and maximum is not None:
-            bounds = f" in [{minimum:g}, {maximum:g}]"
-        elif minimum is not None:
-            bounds = f" >= {minimum:g}"
-        problem = f"is not {kind}{bounds}"
-        values, missing = self._parse(column, problem)
-        bad = missing.copy()
-        if integer:
-            bad |= values != np.round(values)
-        if minimum is not None:
-            bad |= values < minimum
-        if maximum is not None:
-            bad |= values > maximum
-        if bad.any():
-            self.fail(int(np.flatnonzero(bad)[0]), column, problem)
-        return values
-
-    def rt(self, column: str) -> np.ndarray:
-        """A response time in ms as seconds; −1 (missed) and empty give NaN."""
-        problem = "is not a response time in ms (>= 0, or -1 if missed)"
-        values, missing = self._parse(column, problem)
+def _codes(col: Columns, column: str, allowed: tuple[int, ...], missed: bool = True) -> np.ndarray:
+    """Integer codes as float; with ``missed``, −1 and empty give NaN."""
+    problem = f"is not one of {', '.join(map(str, allowed))}" + (
+        " or -1 (missed)" if missed else ""
+    )
+    values, missing = col.numbers(column, problem)
+    if missed:
         missing = missing | (values == -1)
-        bad = ~missing & (values < 0)
-        if bad.any():
-            self.fail(int(np.flatnonzero(bad)[0]), column, problem)
-        return np.where(missing, np.nan, values / 1000.0)
+    else:
+        col.refuse(missing, column, problem)
+    col.refuse(~missing & ~np.isin(values, allowed), column, problem)
+    return np.where(missing, np.nan, values)
+
+
+def _number(
+    col: Columns,
+    column: str,
+    integer: bool = False,
+    minimum: float | None = None,
+    maximum: float | None = None,
+) -> np.ndarray:
+    """A required number (not empty), optionally an integer within bounds."""
+    kind = "an integer" if integer else "a number"
+    bounds = ""
+    if minimum is not None and maximum is not None:
+        bounds = f" in [{minimum:g}, {maximum:g}]"
+    elif minimum is not None:
+        bounds = f" >= {minimum:g}"
+    problem = f"is not {kind}{bounds}"
+    values, missing = col.numbers(column, problem)
+    bad = missing.copy()
+    if integer:
+        bad |= values != np.round(values)
+    if minimum is not None:
+        bad |= values < minimum
+    if maximum is not None:
+        bad |= values > maximum
+    col.refuse(bad, column, problem)
+    return values
+
+
+def _rt(col: Columns, column: str) -> np.ndarray:
+    """A response time in ms as seconds; −1 (missed) and empty give NaN."""
+    problem = "is not a response time in ms (>= 0, or -1 if missed)"
+    values, missing = col.numbers(column, problem)
+    missing = missing | (values == -1)
+    col.refuse(~missing & (values < 0), column, problem)
+    return np.where(missing, np.nan, values / 1000.0)
