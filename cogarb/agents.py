@@ -182,8 +182,7 @@ class Agent:
         for name, value in self.fixed.items():
             if name not in order or name in names:
                 raise ValueError(
-                    f"agent '{self.name}': fixed '{name}' is not a kernel parameter it "
-                    "leaves free"
+                    f"agent '{self.name}': fixed '{name}' is not a kernel parameter it leaves free"
                 )
             if not math.isfinite(value):
                 raise ValueError(f"agent '{self.name}': fixed '{name}' = {value!r} is not finite")

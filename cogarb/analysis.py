@@ -255,7 +255,7 @@ def stay_probabilities(
     Parameters
     ----------
     trials : pandas.DataFrame
-        Trials in the tidy schema (see :mod:`cogarb.data`).
+        Trials in the tidy schema (see :mod:`cogarb.schema`).
     by : "auto", str, list of str or None
         Condition columns to split by; ``"auto"`` uses those of ``load``,
         ``stakes``, ``condition`` that are present.

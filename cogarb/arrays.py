@@ -17,10 +17,15 @@ import numpy as np
 import pandas as pd
 
 from cogarb.agents import Agent, check_suits, get_agent
-from cogarb.data import MISSING_TOKENS, TrialDataError, cell_value, file_row, validate_trials
-from cogarb.simulate import REWARD_PROB_COLUMNS
-
-PAYOFF_COLUMNS = ("reward_state0", "reward_state1")
+from cogarb.schema import (
+    MISSING_TOKENS,
+    PAYOFF_COLUMNS,
+    REWARD_PROB_COLUMNS,
+    TrialDataError,
+    cell_value,
+    file_row,
+    validate_trials,
+)
 
 
 @dataclass(frozen=True)
@@ -373,5 +378,3 @@ def _payoffs(trials: pd.DataFrame, reward_prob):
     if reward_prob is not None and np.array_equal(reward_prob[:, :, 0], reward_prob[:, :, 1]):
         return np.ascontiguousarray(reward_prob[:, :, 0]), True
     return None, False
-
-

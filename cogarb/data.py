@@ -18,20 +18,6 @@ from cogarb._atomic import atomic_path
 from cogarb.readers.tables import compound_suffix, read_header, read_table, reading
 from cogarb.schema import validate_trials
 
-# isort: split
-# TEMPORARY re-exports, to be deleted once the callers move: hierarchical,
-# likelihood, fitspec, cli and tests/test_simulate.py import these names from
-# cogarb.data; their home is cogarb.schema.
-from cogarb.schema import (  # noqa: F401
-    MISSING_TOKENS,
-    REQUIRED_COLUMNS,
-    TrialDataError,
-    boolean_column,
-    cell_value,
-    file_row,
-    to_numbers,
-)
-
 
 def read_trials(path: str | os.PathLike, format: str | None = None) -> pd.DataFrame:
     """Read and validate trials from a file or a dataset folder.

@@ -375,7 +375,8 @@ def read_spec_trials(spec: FitSpec):
     (pandas.DataFrame, int)
         The trials, and how many rows ``data.include`` left out.
     """
-    from cogarb.data import boolean_column, read_trials
+    from cogarb.data import read_trials
+    from cogarb.schema import boolean_column
 
     trials = read_trials(spec.data, format=spec.format)
     n_read = len(trials)

@@ -240,7 +240,7 @@ def check_complete(idata, draws: int, chains: int) -> None:
 
 
 def _attrs(spec: ModelSpec) -> dict:
-    from cogarb import __version__
+    from cogarb._version import __version__
 
     condition = spec.condition
     return {

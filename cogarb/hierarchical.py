@@ -163,9 +163,7 @@ def _parameter(parameter, prior, own_covariates, all_covariates, x, condition, c
         effect_scale = pm.HalfNormal(f"{name}_effect_scale", 0.5)
         effect_z = pm.Normal(f"{name}_effect_z", 0.0, 1.0, dims="participant")
         levels = pt.stack([raw, raw + effect_loc + effect_scale * effect_z], axis=-1)
-        value = pm.Deterministic(
-            name, parameter.inverse(levels, pt), dims=("participant", column)
-        )
+        value = pm.Deterministic(name, parameter.inverse(levels, pt), dims=("participant", column))
         pm.Deterministic(
             f"mu_{name}",
             parameter.inverse(pt.stack([loc, loc + effect_loc]), pt),

@@ -21,7 +21,7 @@ import pandas as pd
 
 from cogarb.agents import Agent, get_agent
 from cogarb.arrays import TrialArrays, binary_levels, trial_arrays
-from cogarb.data import TrialDataError, cell_value, file_row, to_numbers, validate_trials
+from cogarb.schema import TrialDataError, cell_value, file_row, to_numbers, validate_trials
 
 PRIOR_KEYS = ("loc", "scale")
 
@@ -189,7 +189,7 @@ def covariate_matrix(
     """Per-participant covariates, standardised; also their (mean, sd) for reporting.
 
     Each covariate must be a numeric trial column constant within participant, with
-    a value on every trial (:class:`~cogarb.data.TrialDataError` naming ``source``,
+    a value on every trial (:class:`~cogarb.schema.TrialDataError` naming ``source``,
     row, column and value otherwise).
     """
     source = source or trials.attrs.get("source", "trials")

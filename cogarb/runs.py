@@ -475,7 +475,7 @@ def naming(where: str) -> Iterator[None]:
 
     The model's checks (an agent that does not fit the task, a condition column
     with one level) know the trials, not the file or fit.toml they came from.
-    :class:`~cogarb.data.TrialDataError` and the fit.toml's own errors name their
+    :class:`~cogarb.schema.TrialDataError` and the fit.toml's own errors name their
     file already and pass unchanged.
     """
     from cogarb.fitspec import FitSpecError

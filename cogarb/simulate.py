@@ -20,6 +20,7 @@ from cogarb.schedules import (
     points_schedules,
     reward_schedules,
 )
+from cogarb.schema import REWARD_PROB_COLUMNS
 from cogarb.tasks import Task, load_task
 
 # Perseveration of the one-choice agents: only towards the last choice made in the
@@ -30,8 +31,6 @@ STICK_WITHIN_STATE = True
 # by chunk in a fixed order, so a seed gives the same cohort whatever the thread
 # count. Changing it changes the streams: it is part of the reproducibility contract.
 CHUNK = 4096
-
-REWARD_PROB_COLUMNS = ("p_reward_00", "p_reward_01", "p_reward_10", "p_reward_11")
 
 
 def simulate(
@@ -555,7 +554,6 @@ def _scalar(agent: Agent, name: str, value: object) -> float:
 
 
 __all__ = [
-    "REWARD_PROB_COLUMNS",
     "available_memory",
     "memory_needed",
     "parameter_matrix",

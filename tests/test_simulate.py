@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 import cogarb
-from cogarb.data import REQUIRED_COLUMNS
+from cogarb.schema import REQUIRED_COLUMNS
 from cogarb.simulate import CHUNK, memory_needed
 
 SIMULATE = importlib.import_module("cogarb.simulate")  # the module: cogarb.simulate is the function

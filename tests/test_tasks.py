@@ -5,7 +5,7 @@ import pytest
 
 import cogarb
 from cogarb.schedules import reward_schedules
-from cogarb.simulate import REWARD_PROB_COLUMNS
+from cogarb.schema import REWARD_PROB_COLUMNS
 
 
 def test_daw2011_matches_the_paper(daw2011):
