@@ -90,13 +90,30 @@ def test_fit_samples_its_own_parameters_and_lambda_stays_fixed(trials, custom_fi
 def test_a_custom_agent_under_a_built_in_name_is_not_the_built_in(trials, custom_fit):
     """Same name, other definition: its own compiled model, its own variables."""
     impostor = lambda_one(name="hybrid")
-    assert model_spec(trials, impostor).cache_key() != model_spec(trials, "hybrid").cache_key()
     idata = quietly(cogarb.fit, trials, impostor, seed=2, **FEW)
     assert "lambda" not in idata.posterior
     # the same definition under the same seed gives the same draws as under its own name
     np.testing.assert_array_equal(idata.posterior["w"], custom_fit.posterior["w"])
     built_in = quietly(cogarb.fit, trials, "hybrid", seed=2, **FEW)
     assert "lambda" in built_in.posterior
+
+
+def test_agents_that_differ_only_in_a_fixed_value_are_different_models(trials, custom_fit):
+    """Same name, same free parameters and priors, λ fixed at 0 instead of 1: a cache
+    keyed on the name would hand back the λ = 1 model and sample it again."""
+    lambda_zero = Agent(
+        "hybrid_lambda1", lambda_one().parameters, fixed={"lambda": 0.0}, shared=W_SHARED
+    )
+    assert (
+        model_spec(trials, lambda_zero).cache_key() != model_spec(trials, lambda_one()).cache_key()
+    )
+    idata = quietly(cogarb.fit, trials, lambda_zero, seed=2, **FEW)
+    thetas = posterior_thetas(idata, lambda_zero)
+    assert (thetas[..., cogarb.get_agent("hybrid").family.column("lambda")] == 0.0).all()
+    data = trial_arrays(trials)
+    expected = per_trial_loglik(lambda_zero, thetas[0, 0], data)[~data.missed]
+    np.testing.assert_allclose(idata.log_likelihood["trial"][0, 0], expected, rtol=1e-12)
+    assert not np.array_equal(idata.posterior["w"], custom_fit.posterior["w"])
 
 
 def test_recover_and_compare_accept_the_custom_agent(custom_fit):
