@@ -43,6 +43,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from cogarb._kernels.cache import kernel_source_hash
 from cogarb._version import __version__
 from cogarb.agents import AGENTS
 from cogarb.toml_files import TomlMessages, read_toml
@@ -156,8 +157,10 @@ class FitSpec:
         """A hash of everything a fit's result depends on.
 
         The data file's bytes (or, for a folder, its files' names and bytes), the
-        data options, the job and the cogarb version: a finished fit whose
-        fingerprint still matches need not run again.
+        data options, the job, the cogarb version and the hash of the kernel
+        sources (:func:`cogarb._kernels.cache.kernel_source_hash`): a finished fit
+        whose fingerprint still matches need not run again, and one made by other
+        kernel code (an upgrade, an edit) is refitted.
         """
         digest = hashlib.sha256()
         paths = (
@@ -175,6 +178,8 @@ class FitSpec:
             "reward_scale": self.reward_scale,
             "job": _job_settings(job),
             "cogarb": __version__,
+            # the kernels' own sources (and numba's version): an edited kernel refits
+            "kernels": kernel_source_hash(),
         }
         if self.compare and job.name not in self.compare:
             # written without its trial log-likelihood: naming it in [compare] later

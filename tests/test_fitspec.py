@@ -244,3 +244,13 @@ def test_naming_a_fit_in_compare_refits_it_with_log_likelihoods(spec_folder):
     path.write_text(SPEC.replace('[compare]\nfits = ["hybrid", "hybrid_again"]\n', ""))
     none = load_fit_spec(path)  # no [compare]: every fit keeps its log-likelihood
     assert none.fingerprint(none.fits[1]) == both.fingerprint(both.fits[1])
+
+
+def test_the_fingerprint_follows_the_kernel_sources(spec_folder, monkeypatch):
+    """A fit made by other kernel code (an edit, an upgrade) is out of date."""
+    import cogarb.fitspec
+
+    spec = load_fit_spec(spec_folder / "fit.toml")
+    before = spec.fingerprint(spec.fits[0])
+    monkeypatch.setattr(cogarb.fitspec, "kernel_source_hash", lambda: "other kernels")
+    assert spec.fingerprint(spec.fits[0]) != before
