@@ -43,7 +43,6 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from cogarb._kernels.cache import kernel_source_hash
 from cogarb._version import __version__
 from cogarb.agents import AGENTS
 from cogarb.toml_files import TomlMessages, read_toml
@@ -158,7 +157,7 @@ class FitSpec:
 
         The data file's bytes (or, for a folder, its files' names and bytes), the
         data options, the job, the cogarb version and the hash of the kernel
-        sources (:func:`cogarb._kernels.cache.kernel_source_hash`): a finished fit
+        sources (:data:`cogarb._kernels.cache.SOURCE_HASH`): a finished fit
         whose fingerprint still matches need not run again, and one made by other
         kernel code (an upgrade, an edit) is refitted.
         """
@@ -179,7 +178,7 @@ class FitSpec:
             "job": _job_settings(job),
             "cogarb": __version__,
             # the kernels' own sources (and numba's version): an edited kernel refits
-            "kernels": kernel_source_hash(),
+            "kernels": _kernels_cache().SOURCE_HASH,
         }
         if self.compare and job.name not in self.compare:
             # written without its trial log-likelihood: naming it in [compare] later
@@ -187,6 +186,15 @@ class FitSpec:
             settings["log_likelihood"] = False
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()
+
+
+def _kernels_cache():
+    """:mod:`cogarb._kernels.cache`, imported when a fingerprint needs its hash (the hash
+    the numba cache is keyed on, computed once), so parsing a fit.toml or naming its
+    errors does not load numba."""
+    from cogarb._kernels import cache
+
+    return cache
 
 
 def _job_settings(job: FitJob) -> dict:

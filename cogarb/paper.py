@@ -481,9 +481,10 @@ def _read_comparison(fits_dir: Path, dataset: str) -> pd.DataFrame:
 def _read_fit(fits_dir: Path, dataset: str, name: str):
     """A finished fit of ``fits/<dataset>/fit.toml``: its done marker must match the
     fit.toml and data as they are now (:func:`cogarb.runs.finished_fit_path`)."""
-    import arviz as az
-
+    from cogarb.fitting import import_arviz
     from cogarb.runs import finished_fit_path
+
+    az = import_arviz()
 
     spec = load_fit_spec(fits_dir / dataset / "fit.toml")
     job = next((job for job in spec.fits if job.name == name), None)

@@ -515,9 +515,10 @@ def compare_fits(out: Path, fingerprints: Mapping[str, str], say=print):
     """
     import gc
 
-    import arviz as az
-
     import cogarb
+    from cogarb.fitting import import_arviz
+
+    az = import_arviz()
 
     retire_outputs(out, (COMPARE_DONE, COMPARE))
     loos = {}
