@@ -43,6 +43,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from cogarb._kernels import cache as kernel_cache
 from cogarb._version import __version__
 from cogarb.agents import AGENTS
 from cogarb.toml_files import TomlMessages, read_toml
@@ -178,7 +179,7 @@ class FitSpec:
             "job": _job_settings(job),
             "cogarb": __version__,
             # the kernels' own sources (and numba's version): an edited kernel refits
-            "kernels": _kernels_cache().SOURCE_HASH,
+            "kernels": kernel_cache.SOURCE_HASH,
         }
         if self.compare and job.name not in self.compare:
             # written without its trial log-likelihood: naming it in [compare] later
@@ -186,15 +187,6 @@ class FitSpec:
             settings["log_likelihood"] = False
         digest.update(json.dumps(settings, sort_keys=True).encode())
         return digest.hexdigest()
-
-
-def _kernels_cache():
-    """:mod:`cogarb._kernels.cache`, imported when a fingerprint needs its hash (the hash
-    the numba cache is keyed on, computed once), so parsing a fit.toml or naming its
-    errors does not load numba."""
-    from cogarb._kernels import cache
-
-    return cache
 
 
 def _job_settings(job: FitJob) -> dict:
