@@ -3,7 +3,7 @@
 Simulate participants with Numba, analyse stay behaviour, and fit hierarchical
 Bayesian models. Importing cogarb imports nothing heavy: each name loads its
 module on first use (the fitting functions ``build_model``, ``fit``, ``loo``,
-``compare`` and ``recover`` load PyMC).
+``compare``, ``recover`` and ``sbc`` load PyMC).
 """
 
 import sys
@@ -38,6 +38,7 @@ _LAZY = {
     "compare": "cogarb.comparison",
     "loo": "cogarb.comparison",
     "recover": "cogarb.recovery",
+    "sbc": "cogarb.sbc",
 }
 
 
@@ -92,6 +93,7 @@ __all__ = [
     "loo",
     "read_trials",
     "recover",
+    "sbc",
     "simulate",
     "stay_probabilities",
     "stay_regression",

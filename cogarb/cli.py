@@ -187,7 +187,34 @@ def build_parser() -> argparse.ArgumentParser:
     recover.add_argument(
         "--participants", type=_positive, default=100, help="cohort size (default 100)"
     )
+    recover.add_argument(
+        "--seeds", type=_positive, default=None, metavar="K",
+        help="K independent cohorts (DIR/cohort_<k>/), with r and coverage per cohort "
+        "and their mean and minimum in DIR/recovery_seeds*.csv; --seed seeds their seeds",
+    )  # fmt: skip
     _add_fit_arguments(recover)
+
+    sbc = sub.add_parser(
+        "sbc",
+        help="simulation-based calibration of an agent's hierarchical model",
+        description="Draw N data sets from the hierarchical model's prior, simulate, fit "
+        "each and rank the true values among the posterior draws (Talts et al. 2018); "
+        "write DIR/datasets/<k>.json as each finishes (a rerun resumes), then "
+        "DIR/ranks.csv, DIR/summary.csv (simultaneous ECDF band test per parameter, "
+        "Säilynoja et al. 2022), DIR/sbc.png/.pdf and DIR/done.json.",
+    )
+    sbc.add_argument("agent", help="agent to calibrate (e.g. mf, hybrid, hybrid_one_choice)")
+    sbc.add_argument("--task", default="daw2011", help="task name or TOML (default: daw2011)")
+    sbc.add_argument("--datasets", type=_positive, default=200, help="data sets N (default 200)")
+    sbc.add_argument(
+        "--participants", type=_integer(2, "an integer >= 2"), default=10,
+        help="participants per data set (default 10)",
+    )  # fmt: skip
+    sbc.add_argument("--draws", type=_positive, default=1000, help="draws per chain (default 1000)")
+    sbc.add_argument("--tune", type=_positive, default=1000, help="tuning steps (default 1000)")
+    sbc.add_argument("--chains", type=_positive, default=2, help="chains (default 2)")
+    sbc.add_argument("--seed", type=_seed, default=0, help="seeds everything (default 0)")
+    sbc.add_argument("--out", required=True, help="output folder")
 
     demo = sub.add_parser(
         "demo",
@@ -442,10 +469,19 @@ def _fit_spec(args) -> int:
 def cmd_recover(args) -> int:
     import pandas as pd
 
-    from cogarb.workflows import recover_to_folder
+    from cogarb.workflows import recover_seeds_to_folder, recover_to_folder
 
     out = _out(args)
     start = time.perf_counter()
+    if args.seeds is not None:
+        seeds = recover_seeds_to_folder(
+            out, args.agent or "hybrid", args.task, args.participants, args.seeds,
+            _sampler_overrides(args), progress=not args.quiet,
+        )  # fmt: skip
+        with pd.option_context("display.width", 120, "display.max_columns", 12):
+            print(seeds.summary.round(3))
+        print(f"{time.perf_counter() - start:.0f} s -> {out}/")
+        return 0
     result = recover_to_folder(
         out, args.agent or "hybrid", args.task, args.participants, _sampler_overrides(args),
         progress=not args.quiet,
@@ -453,6 +489,30 @@ def cmd_recover(args) -> int:
     with pd.option_context("display.width", 120, "display.max_columns", 12):
         print(result.summary.round(3))
     print(f"{time.perf_counter() - start:.0f} s -> {out}/")
+    return 0
+
+
+def cmd_sbc(args) -> int:
+    import pandas as pd
+
+    from cogarb.agents import AGENTS
+    from cogarb.workflows import sbc_to_folder
+
+    if args.agent not in AGENTS:
+        raise CliError(f"unknown agent {args.agent!r}: the agents are {', '.join(sorted(AGENTS))}")
+    start = time.perf_counter()
+    result = sbc_to_folder(
+        args.out, args.agent, args.task, args.datasets, args.participants, args.seed,
+        args.draws, args.tune, args.chains,
+        say=lambda line: print(line, flush=True),
+    )  # fmt: skip
+    with pd.option_context("display.width", 120, "display.max_rows", 200):
+        print(result.summary.round(3))
+    inside = int(result.summary["inside_band"].sum())
+    print(
+        f"{inside} of {len(result.summary)} parameters inside the "
+        f"{1 - result.band.alpha:.0%} band; {time.perf_counter() - start:.0f} s -> {args.out}/"
+    )
     return 0
 
 
@@ -494,6 +554,7 @@ COMMANDS = {
     "stay": cmd_stay,
     "fit": cmd_fit,
     "recover": cmd_recover,
+    "sbc": cmd_sbc,
     "demo": cmd_demo,
     "figures": cmd_figures,
 }

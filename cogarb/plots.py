@@ -349,3 +349,58 @@ def real_data_figure(
     ax_stakes.set_title(titles[2], fontsize="medium")
     sns.despine(ax=ax_stakes)
     return fig
+
+
+def sbc_ecdf_difference(result, columns: int = 3, title: str | None = None) -> Figure:
+    """ECDF difference plot of a simulation-based calibration (Säilynoja et al. 2022).
+
+    One panel per ranked parameter: F̂(z) − z, the ECDF of the fractional ranks u
+    minus the uniform's, with the simultaneous 1 − α band of N data sets shaded.
+    A calibrated parameter's line stays inside the band; a line above it near
+    z = 0.5 means true values below the posterior's middle too often (the
+    posterior is biased up), a ∪ or ∩ shape means too narrow or too wide posteriors.
+
+    Parameters
+    ----------
+    result : cogarb.sbc.SBCResult
+        Its ``ranks`` (columns ``parameter`` and ``u``), ``summary``, ``band`` and
+        ``parameters``.
+    columns : int
+        Panels per row.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+    """
+    from cogarb.ecdf_bands import ecdf
+
+    band, names = result.band, list(result.parameters)
+    columns = min(columns, len(names))
+    rows = -(-len(names) // columns)
+    fig = Figure(figsize=(2.5 * columns, 1.9 * rows + 0.4), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False, sharex=True).ravel()
+    z = np.concatenate([[0.0], band.z, [1.0]])
+    lower = np.concatenate([[0.0], band.lower - band.z, [0.0]])
+    upper = np.concatenate([[0.0], band.upper - band.z, [0.0]])
+    for ax, name in zip(axes, names, strict=False):
+        u = result.ranks.loc[result.ranks["parameter"] == name, "u"].to_numpy()
+        difference = np.concatenate([[0.0], ecdf(u, band.z) - band.z, [0.0]])
+        ok = bool(result.summary.loc[name, "inside_band"])
+        ax.fill_between(z, lower, upper, color=PALETTE[7], alpha=0.3, lw=0)
+        ax.axhline(0.0, color="0.5", lw=0.6)
+        ax.plot(z, difference, color=PALETTE[0] if ok else PALETTE[3], lw=1.2)
+        ax.set_title(name if ok else f"{name} (outside)", fontsize=9)
+        sns.despine(ax=ax)
+    for ax in axes[len(names) :]:
+        ax.set_visible(False)
+    for i, ax in enumerate(axes[: len(names)]):
+        if i + columns >= len(names):  # the lowest panel of its column
+            ax.set_xlabel("fractional rank z")
+            ax.xaxis.set_tick_params(labelbottom=True)
+    for ax in axes[::columns]:
+        ax.set_ylabel("ECDF − z")
+    fig.suptitle(
+        title or f"SBC: {band.n} data sets, {1 - band.alpha:.0%} simultaneous band", fontsize=10
+    )
+    return fig

@@ -186,3 +186,87 @@ def recovery_tables(idata, agent: Agent, truth: pd.DataFrame, group: Mapping) ->
             )
         summary.append(entry)
     return pd.concat(rows, ignore_index=True), pd.DataFrame(summary).set_index("parameter")
+
+
+@dataclass(frozen=True)
+class SeedRecovery:
+    """Result of :func:`recover_seeds`: recovery of K independent cohorts.
+
+    Attributes
+    ----------
+    per_seed : pandas.DataFrame
+        One row per cohort and parameter: ``cohort``, ``seed``, ``parameter``,
+        ``r`` and ``coverage`` (of the 90% intervals).
+    summary : pandas.DataFrame
+        One row per parameter (index): ``r_mean``, ``r_min``, ``coverage_mean``,
+        ``coverage_min`` over the cohorts, and ``cohorts``.
+    """
+
+    per_seed: pd.DataFrame
+    summary: pd.DataFrame
+
+
+def cohort_seeds(seed: int, n_cohorts: int) -> list[int]:
+    """The seeds of ``n_cohorts`` independent cohorts: the first 62 bits of child k of
+    ``SeedSequence(seed)`` (so no cohort's streams overlap another's, as seeds
+    s and s + 1 would: :func:`recover` uses both)."""
+    if not isinstance(n_cohorts, int) or isinstance(n_cohorts, bool) or n_cohorts < 1:
+        raise ValueError(f"the number of seeds must be an integer ≥ 1, got {n_cohorts!r}")
+    return [
+        int(np.random.SeedSequence(seed, spawn_key=(k,)).generate_state(1, np.uint64)[0] >> 2)
+        for k in range(n_cohorts)
+    ]
+
+
+def seed_tables(summaries: Mapping[int, tuple[int, pd.DataFrame]]) -> SeedRecovery:
+    """Combine ``{cohort: (seed, Recovery.summary)}`` into a :class:`SeedRecovery`."""
+    rows = [
+        {"cohort": cohort, "seed": seed, "parameter": name,
+         "r": float(table.loc[name, "r"]), "coverage": float(table.loc[name, "coverage"])}
+        for cohort, (seed, table) in sorted(summaries.items())
+        for name in table.index
+    ]  # fmt: skip
+    per_seed = pd.DataFrame(rows, columns=["cohort", "seed", "parameter", "r", "coverage"])
+    grouped = per_seed.groupby("parameter", sort=False)
+    summary = pd.DataFrame(
+        {
+            "r_mean": grouped["r"].mean(),
+            "r_min": grouped["r"].min(),
+            "coverage_mean": grouped["coverage"].mean(),
+            "coverage_min": grouped["coverage"].min(),
+            "cohorts": grouped.size(),
+        }
+    )
+    return SeedRecovery(per_seed, summary)
+
+
+def recover_seeds(
+    agent: str | Agent = "hybrid",
+    task: str | Task = "daw2011",
+    n_participants: int = 100,
+    n_seeds: int = 5,
+    seed: int = 0,
+    **recover_options,
+) -> SeedRecovery:
+    """:func:`recover` for ``n_seeds`` independent cohorts (seeds :func:`cohort_seeds`).
+
+    Parameters
+    ----------
+    agent, task, n_participants
+        As :func:`recover`.
+    n_seeds : int
+        K, the number of cohorts.
+    seed : int
+        Seeds the cohorts' seeds.
+    **recover_options
+        Further arguments of :func:`recover` (``draws``, ``tune``, ``chains``...).
+
+    Returns
+    -------
+    SeedRecovery
+    """
+    summaries = {}
+    for cohort, cohort_seed in enumerate(cohort_seeds(seed, n_seeds)):
+        result = recover(agent, task, n_participants, seed=cohort_seed, **recover_options)
+        summaries[cohort] = (cohort_seed, result.summary)
+    return seed_tables(summaries)

@@ -1,4 +1,4 @@
-"""The work behind ``cogarb simulate``, ``fit``, ``recover``, ``demo`` and ``figures``.
+"""The work behind ``cogarb simulate``, ``fit``, ``recover``, ``sbc``, ``demo`` and ``figures``.
 
 Each function takes its inputs, does the whole job and writes its outputs, with the
 rules of :mod:`cogarb.runs`: the output folder is prepared before any work, files
@@ -175,16 +175,214 @@ def recover_to_folder(
     )
 
     out = Path(out)
+    sampler = {**SAMPLER_DEFAULTS, **(sampler or {})}
     start = time.perf_counter()
     with output_folder(out):
         result = cogarb.recover(
-            agent, task, n_participants, **{**SAMPLER_DEFAULTS, **(sampler or {})},
-            progress=progress,
+            agent, task, n_participants, **sampler, progress=progress,
             before_compile=lambda: retire_outputs(out, (*FIT_FILES, *RECOVERY_TABLES, DONE)),
         )  # fmt: skip
         tables = (result.participants, result.summary)
         write_fit(result.idata, out, dict(zip(RECOVERY_TABLES, tables, strict=True)))
-        write_done_marker(out, None, time.perf_counter() - start, "recover")
+        write_done_marker(out, None, time.perf_counter() - start, "recover", seed=sampler["seed"])
+    return result
+
+
+def recover_seeds_to_folder(
+    out: str | os.PathLike,
+    agent: str = "hybrid",
+    task="daw2011",
+    n_participants: int = 100,
+    n_seeds: int = 5,
+    sampler: Mapping | None = None,
+    progress: bool = True,
+    say: Say = print,
+):
+    """Recovery over ``n_seeds`` independent cohorts (:func:`cogarb.recovery.recover_seeds`)
+    written into the folder ``out``.
+
+    Cohort k goes to ``out/cohort_<k>/`` (the files of :func:`recover_to_folder`);
+    a cohort whose folder is finished (``done.json`` of the same seed) is read back,
+    not refitted, so an interrupted run resumes. Then ``out/recovery_seeds.csv`` (r
+    and coverage per cohort and parameter), ``out/recovery_seeds_summary.csv`` (mean
+    and minimum over cohorts) and, last, ``out/done.json``.
+
+    Parameters
+    ----------
+    out : path
+    agent : str
+    task : str or Task
+    n_participants : int
+    n_seeds : int
+    sampler : dict, optional
+        ``draws``, ``tune``, ``chains`` and ``seed``, which seeds the cohorts' seeds
+        (:func:`cogarb.recovery.cohort_seeds`).
+    progress : bool
+    say : callable
+        Receives one line per cohort.
+
+    Returns
+    -------
+    cogarb.recovery.SeedRecovery
+    """
+    import pandas as pd
+
+    from cogarb.fitspec import SAMPLER_DEFAULTS
+    from cogarb.recovery import cohort_seeds, seed_tables
+    from cogarb.runs import DONE, done_record, prepare_output, write_done_marker, write_text
+
+    out = Path(out)
+    sampler = {**SAMPLER_DEFAULTS, **(sampler or {})}
+    seeds = cohort_seeds(sampler["seed"], n_seeds)
+    cogarb.get_agent(agent)  # an unknown agent fails before any folder is made
+    prepare_output(out)
+    (out / DONE).unlink(missing_ok=True)
+    start = time.perf_counter()
+    summaries = {}
+    for cohort, seed in enumerate(seeds):
+        folder = out / f"cohort_{cohort}"
+        record = done_record(folder)
+        began = time.perf_counter()
+        if record is not None and record.get("seed") == seed and record.get("job") == "recover":
+            table = pd.read_csv(folder / RECOVERY_TABLES[1], index_col="parameter")
+            how = "read back"
+        else:
+            result = recover_to_folder(
+                folder, agent, task, n_participants, {**sampler, "seed": seed}, progress
+            )
+            table, how = result.summary, f"{time.perf_counter() - began:.0f} s"
+        summaries[cohort] = (seed, table)
+        say(f"cohort {cohort + 1}/{n_seeds} (seed {seed}): {how}")
+    result = seed_tables(summaries)
+    write_text(out / "recovery_seeds.csv", result.per_seed.to_csv(index=False))
+    write_text(out / "recovery_seeds_summary.csv", result.summary.to_csv())
+    write_done_marker(out, None, time.perf_counter() - start, "recover_seeds", seeds=seeds)
+    return result
+
+
+SBC_TABLES = ("ranks.csv", "diagnostics.csv", "summary.csv")
+
+
+def sbc_to_folder(
+    out: str | os.PathLike,
+    agent: str,
+    task="daw2011",
+    n_datasets: int = 200,
+    n_participants: int = 10,
+    seed: int = 0,
+    draws: int = 1000,
+    tune: int = 1000,
+    chains: int = 2,
+    max_ranks: int | None = None,
+    say: Say = print,
+    **fit_options,
+):
+    """Simulation-based calibration (:func:`cogarb.sbc`) written into the folder ``out``.
+
+    Each data set's ranks and diagnostics are written, atomically, to
+    ``out/datasets/<k>.json`` as soon as it is done; a rerun with the same settings
+    reads those back and runs only the missing data sets (more data sets than before
+    may be asked for). Then ``out/ranks.csv``, ``out/diagnostics.csv`` (per data
+    set), ``out/summary.csv`` (per parameter: inside the band, max deviation),
+    ``out/sbc.png`` and ``.pdf`` (:func:`cogarb.plots.sbc_ecdf_difference`) and, last,
+    ``out/done.json``. The settings are in ``out/settings.json``; a folder holding a
+    run with other settings is refused before any work.
+
+    Parameters
+    ----------
+    out : path
+    agent : str
+    task : str
+        A built-in task name or a TOML path.
+    n_datasets, n_participants, seed, draws, tune, chains, max_ranks, **fit_options
+        As :func:`cogarb.sbc`.
+    say : callable
+        Receives one line per data set (index, seconds, diagnostics).
+
+    Returns
+    -------
+    cogarb.sbc.SBCResult
+
+    Raises
+    ------
+    ValueError
+        For bad sizes, an unknown agent or task, or a folder with other settings.
+    """
+    from cogarb._kernels import cache as kernel_cache
+    from cogarb.plots import sbc_ecdf_difference
+    from cogarb.runs import DONE, prepare_output, write_done_marker, write_json, write_text
+    from cogarb.sbc import (
+        MAX_RANKS,
+        DatasetResult,
+        check_options,
+        check_sizes,
+        sbc_dataset,
+        sbc_result,
+    )
+
+    out = Path(out)
+    max_ranks = MAX_RANKS if max_ranks is None else max_ranks
+    check_sizes(n_datasets, n_participants, max_ranks)
+    check_options(fit_options)
+    for name, value in (("draws", draws), ("tune", tune), ("chains", chains)):
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    spec = cogarb.get_agent(agent)
+    loaded = cogarb.load_task(task)
+    settings = {
+        "agent": spec.name, "task": str(task), "n_participants": n_participants,
+        "seed": seed, "draws": draws, "tune": tune, "chains": chains,
+        "max_ranks": max_ranks, "fit_options": fit_options,
+    }  # fmt: skip
+    settings = json.loads(json.dumps(settings, default=repr))
+    prepare_output(out)
+    settings_path, folder = out / "settings.json", out / "datasets"
+    if settings_path.is_file():
+        earlier = json.loads(settings_path.read_text())
+        if earlier != settings:
+            changed = sorted(k for k in settings if earlier.get(k) != settings[k])
+            raise ValueError(
+                f"{out} holds an SBC run with other settings ({', '.join(changed)} differ): "
+                "use another --out, or the same settings to resume it"
+            )
+    else:
+        write_json(settings_path, settings)
+    (out / DONE).unlink(missing_ok=True)
+    start = time.perf_counter()
+    results = {}
+    for k in range(n_datasets):
+        path = folder / f"{k:04d}.json"
+        if path.is_file():
+            results[k] = DatasetResult.from_record(json.loads(path.read_text()))
+    if results:
+        say(f"{len(results)} of {n_datasets} data sets already done in {folder}/")
+    for k in range(n_datasets):
+        if k in results:
+            continue
+        result = sbc_dataset(
+            spec, loaded, k, n_participants, seed, draws, tune, chains, max_ranks, **fit_options
+        )
+        write_json(folder / f"{k:04d}.json",
+                   result.to_record() | {"kernels": kernel_cache.SOURCE_HASH})  # fmt: skip
+        results[k] = result
+        found = result.diagnostics
+        rhat = "n/a" if found["max_rhat"] is None else f"{found['max_rhat']:.3f}"
+        ess = "n/a" if found["min_ess_bulk"] is None else f"{found['min_ess_bulk']:.0f}"
+        say(
+            f"dataset {k + 1}/{n_datasets}: {result.seconds:.1f} s, max R-hat {rhat}, "
+            f"min bulk ESS {ess}, {found['divergences']} divergences, "
+            f"{found['tree_depth_hits']} depth hits, {found['n_ranks']} ranks"
+        )
+    result = sbc_result(results.values(), spec)
+    for name, table in zip(SBC_TABLES, (result.ranks, result.diagnostics), strict=False):
+        write_text(out / name, table.to_csv(index=False))
+    write_text(out / SBC_TABLES[2], result.summary.to_csv())
+    save_figure(sbc_ecdf_difference(result, title=f"SBC of {spec.name} on {task}: "
+                                    f"{n_datasets} data sets"), out / "sbc")  # fmt: skip
+    write_done_marker(
+        out, None, time.perf_counter() - start, "sbc", datasets=n_datasets,
+        inside_band=int(result.summary["inside_band"].sum()), parameters=len(result.summary),
+    )  # fmt: skip
     return result
 
 

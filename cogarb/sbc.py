@@ -1,0 +1,380 @@
+"""Simulation-based calibration of the hierarchical models (Talts et al. 2018).
+
+For each data set k = 0..N−1, with its own ``numpy.random.Generator`` (child k of
+``SeedSequence(seed)``, so a data set's draws do not depend on N or on the others):
+
+1. the group parameters from the fitted model's own hyperpriors (those
+   :func:`cogarb.model_spec.default_prior` gives, or ``priors``):
+   loc_θ ~ Normal(mean, sd), scale_θ ~ HalfNormal(sd);
+2. the participants: g(θ_i) = loc_θ + scale_θ z_θ,i with z_θ,i ~ N(0, 1);
+3. the trials: :func:`cogarb.simulate` on the task;
+4. the fit: :func:`cogarb.fit` with the same priors;
+5. the rank of each true value among L posterior draws thinned to be roughly
+   independent: L = min(``max_ranks`` − 1, total draws, ⌊minimum bulk ESS of the
+   fit⌋), the draws evenly spaced over the chains laid end to end. Because L varies
+   between data sets, each rank r (of L + 1 possible) is also given as a
+   randomised fractional rank u = (r + V)/(L + 1), V ~ U(0, 1), which is exactly
+   uniform on (0, 1) when the model is calibrated, whatever L (Modrák et al. 2023,
+   Bayesian Analysis, doi:10.1214/23-BA1404, on SBC with varying ranks). Ties with
+   the true value are broken at random.
+
+Ranked are the group parameters ``<θ>_loc`` and ``<θ>_scale`` and each participant's
+θ_i (parameter ``<θ>``, one row per participant). The uniformity test of each is the
+simultaneous 1 − α ECDF band of Säilynoja, Bürkner & Vehtari (2022)
+(:mod:`cogarb.ecdf_bands`) for N values. For the participants it is applied to the
+ECDF of their pooled u: that ECDF is the mean of n exchangeable ECDFs of N
+independent values each, so its pointwise variance is at most that of one
+participant's ECDF, and the band for N values is the (conservative) reference.
+
+Everything is reproduced by one ``seed``: the data sets, the sampler's seeds and
+the tie-breaks. The band's own simulation is seeded by ``band_seed``.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cogarb.agents import Agent, get_agent
+from cogarb.ecdf_bands import DEFAULT_ALPHA, EcdfBand, ecdf_band, inside, max_deviation
+from cogarb.model_spec import PRIOR_KEYS, default_prior
+from cogarb.simulate import participant_ids, simulate
+from cogarb.tasks import Task, load_task
+
+MAX_RANKS = 100  # L + 1 ≤ 100 possible ranks per data set
+SEED_BOUND = 2**32  # the simulation's and the sampler's seeds are drawn below this
+DIAGNOSTICS = ("max_rhat", "min_ess_bulk", "divergences", "tree_depth_hits")
+REFUSED_OPTIONS = ("conditions", "covariates")
+
+
+@dataclass(frozen=True)
+class DatasetResult:
+    """One calibration data set: its ranks and its fit's diagnostics.
+
+    Attributes
+    ----------
+    dataset : int
+    ranks : pandas.DataFrame
+        One row per ranked value: ``parameter``, ``participant`` (empty for group
+        parameters), ``true``, ``rank`` (0..L), ``n_ranks`` (L + 1) and ``u``.
+    diagnostics : dict
+        ``max_rhat``, ``min_ess_bulk``, ``divergences``, ``tree_depth_hits`` of the
+        fit, and ``n_ranks``.
+    seconds : float
+        Simulation and fit.
+    """
+
+    dataset: int
+    ranks: pd.DataFrame
+    diagnostics: dict
+    seconds: float
+
+    def to_record(self) -> dict:
+        """A JSON-safe dict (:meth:`from_record` reads it back)."""
+        return {
+            "dataset": self.dataset,
+            "seconds": round(self.seconds, 2),
+            "diagnostics": self.diagnostics,
+            "ranks": self.ranks.to_dict(orient="list"),
+        }
+
+    @classmethod
+    def from_record(cls, record: Mapping) -> DatasetResult:
+        """The :class:`DatasetResult` of a :meth:`to_record` dict."""
+        ranks = pd.DataFrame(record["ranks"], columns=RANK_COLUMNS)
+        return cls(
+            dataset=int(record["dataset"]),
+            ranks=ranks.astype({"rank": int, "n_ranks": int, "true": float, "u": float}),
+            diagnostics=dict(record["diagnostics"]),
+            seconds=float(record["seconds"]),
+        )
+
+
+RANK_COLUMNS = ("parameter", "participant", "true", "rank", "n_ranks", "u")
+
+
+@dataclass(frozen=True)
+class SBCResult:
+    """Result of :func:`sbc`.
+
+    Attributes
+    ----------
+    ranks : pandas.DataFrame
+        ``dataset``, ``parameter``, ``participant``, ``true``, ``rank``, ``n_ranks``, ``u``.
+    diagnostics : pandas.DataFrame
+        One row per data set: ``dataset``, ``max_rhat``, ``min_ess_bulk``,
+        ``divergences``, ``tree_depth_hits``, ``n_ranks``, ``seconds``.
+    summary : pandas.DataFrame
+        One row per parameter (index): ``level`` (group or participants), ``n``
+        (ranked values), ``inside_band`` and ``max_deviation`` (max |F̂(z) − z|).
+    band : EcdfBand
+        The simultaneous 1 − α band for N data sets.
+    parameters : tuple of str
+        The ranked parameters, in the agent's order.
+    """
+
+    ranks: pd.DataFrame
+    diagnostics: pd.DataFrame
+    summary: pd.DataFrame
+    band: EcdfBand = field(repr=False)
+    parameters: tuple[str, ...]
+
+
+def dataset_generator(seed: int, dataset: int) -> np.random.Generator:
+    """The Generator of data set ``dataset``: child ``dataset`` of ``SeedSequence(seed)``
+    (the same as ``SeedSequence(seed).spawn(n)[dataset]`` for any n > dataset)."""
+    return np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(dataset,)))
+
+
+def hyperpriors(agent: Agent, priors: Mapping[str, Mapping] | None = None) -> dict[str, dict]:
+    """``{θ: {"loc": (mean, sd), "scale": sd}}``: the fitted model's priors
+    (:func:`cogarb.model_spec.default_prior`, updated by ``priors``)."""
+    out = {name: default_prior(agent, name) for name in agent.parameter_names}
+    for name, prior in (priors or {}).items():
+        agent.parameter(name)  # raises, naming the agent's parameters
+        out[name] = {**out[name], **{k: prior[k] for k in PRIOR_KEYS if k in prior}}
+    return out
+
+
+def prior_draw(
+    agent: str | Agent,
+    n_participants: int,
+    rng: np.random.Generator,
+    priors: Mapping[str, Mapping] | None = None,
+) -> tuple[dict[str, float], pd.DataFrame]:
+    """Group and participant parameters drawn from the hierarchical prior.
+
+    Draws, in the agent's parameter order, loc_θ then scale_θ for every θ, then
+    z_θ (n values) for every θ.
+
+    Returns
+    -------
+    (dict, pandas.DataFrame)
+        ``{"<θ>_loc": ..., "<θ>_scale": ...}`` and one row per participant
+        (``participant`` and one column per parameter, natural scale).
+    """
+    agent = get_agent(agent)
+    group = {}
+    for name, prior in hyperpriors(agent, priors).items():
+        mean, sd = prior["loc"]
+        group[f"{name}_loc"] = float(mean + sd * rng.standard_normal())
+        group[f"{name}_scale"] = float(abs(prior["scale"] * rng.standard_normal()))
+    table = {"participant": participant_ids(n_participants)}
+    for spec in agent.parameters:
+        z = rng.standard_normal(n_participants)
+        raw = group[f"{spec.name}_loc"] + group[f"{spec.name}_scale"] * z
+        table[spec.name] = spec.inverse(raw)
+    return group, pd.DataFrame(table)
+
+
+def thinned_indices(n_draws: int, ess: float | None, max_ranks: int = MAX_RANKS) -> np.ndarray:
+    """L evenly spaced indices into ``n_draws`` draws, L = min(max_ranks − 1, n_draws,
+    ⌊ess⌋) and at least 1 (an undefined ESS counts as 1)."""
+    ess = 1.0 if ess is None or not np.isfinite(ess) else ess
+    n = int(max(1, min(max_ranks - 1, n_draws, np.floor(ess))))
+    return np.unique(np.round(np.linspace(0, n_draws - 1, n)).astype(int))
+
+
+def ranks_of(
+    truth: Mapping[str, float],
+    participants: pd.DataFrame,
+    posterior,
+    agent: Agent,
+    rng: np.random.Generator,
+    ess: float | None,
+    max_ranks: int = MAX_RANKS,
+) -> pd.DataFrame:
+    """The rank table (:data:`RANK_COLUMNS`) of the true values in a posterior."""
+    n_draws = int(posterior.sizes["chain"] * posterior.sizes["draw"])
+    keep = thinned_indices(n_draws, ess, max_ranks)
+    rows = []  # (parameter, participant, true, draws)
+    for spec in agent.parameters:
+        for key in (f"{spec.name}_loc", f"{spec.name}_scale"):
+            draws = posterior[key].stack(sample=("chain", "draw")).to_numpy()
+            rows.append((key, "", truth[key], draws[keep]))
+        values = posterior[spec.name].stack(sample=("chain", "draw")).transpose("participant", ...)
+        for pid, true in zip(participants["participant"], participants[spec.name], strict=True):
+            rows.append((spec.name, pid, float(true), values.sel(participant=pid).to_numpy()[keep]))
+    n_ranks = keep.size + 1
+    less = np.array([np.sum(d < t) for _, _, t, d in rows])
+    ties = np.array([np.sum(d == t) for _, _, t, d in rows])
+    rank = less + rng.integers(0, ties + 1)  # a tie is broken at random
+    u = (rank + rng.random(rank.size)) / n_ranks
+    return pd.DataFrame(
+        {
+            "parameter": [r[0] for r in rows],
+            "participant": [r[1] for r in rows],
+            "true": [float(r[2]) for r in rows],
+            "rank": rank.astype(int),
+            "n_ranks": n_ranks,
+            "u": u,
+        }
+    )
+
+
+def check_options(fit_options: Mapping) -> None:
+    """Refuse fit options SBC cannot draw from the prior (conditions, covariates)."""
+    for key in REFUSED_OPTIONS:
+        if fit_options.get(key):
+            raise ValueError(
+                f"sbc draws no {key}: the calibration is of the model without them "
+                f"(got {key}={fit_options[key]!r})"
+            )
+
+
+def sbc_dataset(
+    agent: str | Agent,
+    task: str | Task,
+    dataset: int,
+    n_participants: int = 10,
+    seed: int = 0,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    max_ranks: int = MAX_RANKS,
+    **fit_options,
+) -> DatasetResult:
+    """Draw, simulate, fit and rank data set ``dataset`` of :func:`sbc`.
+
+    The arguments are those of :func:`sbc`; the result depends only on them (not on
+    which other data sets were run), so an interrupted run can be resumed.
+    """
+    from cogarb.fitting import SamplingWarning, diagnostics, fit
+
+    agent = get_agent(agent)
+    task = task if isinstance(task, Task) else load_task(task)
+    check_options(fit_options)
+    start = time.perf_counter()
+    rng = dataset_generator(seed, dataset)
+    truth, participants = prior_draw(agent, n_participants, rng, fit_options.get("priors"))
+    sim_seed, fit_seed = (int(s) for s in rng.integers(0, SEED_BOUND, size=2))
+    trials = simulate(task, agent, participants, seed=sim_seed)
+    fit_options = {"p_common": task.p_common, "progress": False, **fit_options}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)  # recorded in the diagnostics
+        idata = fit(
+            trials, agent, draws=draws, tune=tune, chains=chains, seed=fit_seed,
+            log_likelihood=False, **fit_options,
+        )  # fmt: skip
+    found = diagnostics(idata)
+    ranks = ranks_of(truth, participants, idata.posterior, agent, rng, found["min_ess_bulk"],
+                     max_ranks)  # fmt: skip
+    record = {key: found[key] for key in DIAGNOSTICS} | {"n_ranks": int(ranks["n_ranks"].iat[0])}
+    return DatasetResult(dataset, ranks, record, time.perf_counter() - start)
+
+
+def sbc_result(
+    datasets: Iterable[DatasetResult],
+    agent: str | Agent,
+    alpha: float = DEFAULT_ALPHA,
+    band_seed: int = 0,
+) -> SBCResult:
+    """Combine data sets into an :class:`SBCResult`, with the band test per parameter."""
+    agent = get_agent(agent)
+    datasets = sorted(datasets, key=lambda d: d.dataset)
+    if not datasets:
+        raise ValueError("no data sets to combine")
+    ranks = pd.concat([d.ranks.assign(dataset=d.dataset) for d in datasets], ignore_index=True)[
+        ["dataset", *RANK_COLUMNS]
+    ]
+    diagnostics = pd.DataFrame(
+        [{"dataset": d.dataset, **d.diagnostics, "seconds": d.seconds} for d in datasets]
+    )
+    band = ecdf_band(len(datasets), alpha, seed=band_seed)
+    parameters = tuple(
+        name
+        for spec in agent.parameters
+        for name in (f"{spec.name}_loc", f"{spec.name}_scale", spec.name)
+    )
+    rows = []
+    for name in parameters:
+        u = ranks.loc[ranks["parameter"] == name, "u"].to_numpy()
+        rows.append(
+            {
+                "parameter": name,
+                "level": "group" if name.endswith(("_loc", "_scale")) else "participants",
+                "n": int(u.size),
+                "inside_band": inside(u, band),
+                "max_deviation": max_deviation(u, band.z),
+            }
+        )
+    summary = pd.DataFrame(rows).set_index("parameter")
+    return SBCResult(ranks, diagnostics, summary, band, parameters)
+
+
+def sbc(
+    agent: str | Agent,
+    task: str | Task = "daw2011",
+    n_datasets: int = 200,
+    n_participants: int = 10,
+    seed: int = 0,
+    draws: int = 500,
+    tune: int = 500,
+    chains: int = 2,
+    max_ranks: int = MAX_RANKS,
+    alpha: float = DEFAULT_ALPHA,
+    datasets: Sequence[int] | None = None,
+    **fit_options,
+) -> SBCResult:
+    """Simulation-based calibration of ``agent``'s hierarchical model on ``task``.
+
+    Parameters
+    ----------
+    agent : str or Agent
+        A built-in agent's name or any :class:`~cogarb.agents.Agent`.
+    task : str or Task
+        The task the data sets are simulated on (a built-in name, a TOML path or a
+        :class:`~cogarb.tasks.Task`).
+    n_datasets : int
+        N, the number of data sets (the issue's calibration uses 200).
+    n_participants : int
+        Participants per data set (≥ 2).
+    seed : int
+        Seeds everything (see the module docstring).
+    draws, tune, chains : int
+        Passed to :func:`cogarb.fit`.
+    max_ranks : int
+        At most this many possible ranks (L + 1) per data set.
+    alpha : float
+        1 − the band's simultaneous coverage.
+    datasets : sequence of int, optional
+        Run only these data sets of 0..N−1 (the band is then for their number).
+    **fit_options
+        Further options of :func:`cogarb.fit` (``priors``, ``p_common``, which
+        defaults to the task's, ``centred``, ``sampler_options``...); data sets are
+        drawn from the same ``priors``. Conditions and covariates are refused.
+
+    Returns
+    -------
+    SBCResult
+
+    Raises
+    ------
+    ValueError
+        For ``n_datasets`` < 1, ``n_participants`` < 2, ``max_ranks`` < 2, an
+        unknown agent or parameter, conditions or covariates.
+    """
+    agent = get_agent(agent)
+    check_sizes(n_datasets, n_participants, max_ranks)
+    check_options(fit_options)
+    task = task if isinstance(task, Task) else load_task(task)
+    indices = range(n_datasets) if datasets is None else datasets
+    options = (n_participants, seed, draws, tune, chains, max_ranks)
+    results = [sbc_dataset(agent, task, k, *options, **fit_options) for k in indices]
+    return sbc_result(results, agent, alpha)
+
+
+def check_sizes(n_datasets: int, n_participants: int, max_ranks: int = MAX_RANKS) -> None:
+    """Raise ValueError for n_datasets < 1, n_participants < 2 or max_ranks < 2."""
+    for name, value, low in (
+        ("n_datasets", n_datasets, 1),
+        ("n_participants", n_participants, 2),
+        ("max_ranks", max_ranks, 2),
+    ):
+        if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < low:
+            raise ValueError(f"{name} must be an integer ≥ {low}, got {value!r}")

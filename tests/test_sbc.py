@@ -1,0 +1,267 @@
+"""Simulation-based calibration: the ECDF band, the prior draws, ranks, resuming, CLI.
+
+The fits here are tiny (3 participants × 40 trials of ``mb``, 2 chains × 30 draws):
+they test the machinery, not the calibration, which is ``cogarb sbc`` on the
+full configuration (paper/sbc/).
+"""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cogarb
+from cogarb.cli import main
+from cogarb.ecdf_bands import ecdf, ecdf_band, inside, max_deviation
+from cogarb.model_spec import default_prior
+from cogarb.sbc import (
+    DatasetResult,
+    dataset_generator,
+    prior_draw,
+    sbc,
+    sbc_dataset,
+    thinned_indices,
+)
+from cogarb.workflows import sbc_to_folder
+
+TINY = {"n_participants": 3, "draws": 30, "tune": 30, "chains": 2}
+AGENT = "mb"
+
+
+def inside_fraction(band, samples: np.ndarray) -> float:
+    """Fraction of the rows of ``samples`` whose ECDF lies inside ``band``."""
+    counts = np.stack([np.searchsorted(np.sort(row), band.z, side="right") for row in samples])
+    f = counts / samples.shape[1]
+    return float(np.mean(np.all((band.lower <= f) & (f <= band.upper), axis=1)))
+
+
+@pytest.mark.parametrize("n", [20, 200])
+def test_band_has_its_simultaneous_coverage(n):
+    """For uniform values the whole ECDF lies in the band with probability ≈ 1 − α.
+
+    Measured on R = 2000 fresh seeded samples; the tolerance is 3 binomial sd of the
+    measured fraction plus 3 sd of the band's own Monte Carlo error (γ is an
+    α-quantile of M = 4000 simulated values): 3·sqrt(α(1−α)(1/R + 1/M)) ≈ 0.017.
+    Discreteness can only make the band cover a little more, not less.
+    """
+    alpha, r, m = 0.05, 2000, 4000
+    band = ecdf_band(n, alpha, n_simulations=m, seed=0)
+    assert 0 < band.gamma < alpha  # simultaneous: each point is held at a stricter level
+    covered = inside_fraction(band, np.random.default_rng(1).random((r, n)))
+    tolerance = 3 * math.sqrt(alpha * (1 - alpha) * (1 / r + 1 / m))
+    assert abs(covered - (1 - alpha)) <= tolerance, covered
+
+
+def test_band_rejects_biased_ranks():
+    """Ranks of a posterior biased by a quarter of its width: u^0.6 for 200 data sets
+    leaves the band almost always (measured: every one of 200 sets), and uniform u
+    stays inside in the same comparison."""
+    band = ecdf_band(200, 0.05, seed=0)
+    rng = np.random.default_rng(2)
+    assert inside_fraction(band, rng.random((200, 200)) ** 0.6) <= 0.05
+    # too narrow posteriors: ranks pile up at both ends (a ∪ shape)
+    u = rng.beta(0.6, 0.6, size=(200, 200))
+    assert inside_fraction(band, u) <= 0.05
+
+
+def test_band_is_seeded_and_helpers():
+    first, second = ecdf_band(50, seed=3), ecdf_band(50, seed=3)
+    assert first.gamma == second.gamma and np.array_equal(first.lower, second.lower)
+    z = np.array([0.25, 0.5, 0.75])
+    assert np.array_equal(ecdf(np.array([0.1, 0.3, 0.6, 0.9]), z), [0.25, 0.5, 0.75])
+    assert max_deviation(np.array([0.1, 0.2, 0.3, 0.4]), z) == pytest.approx(0.5)
+    band = ecdf_band(4)
+    assert not inside(np.full(4, 0.01), band)
+    with pytest.raises(ValueError, match="n must be a positive integer"):
+        ecdf_band(0)
+
+
+def test_prior_draws_follow_the_hyperpriors():
+    """loc ~ Normal(mean, sd) and scale ~ HalfNormal(sd) of model_spec.default_prior:
+    over 4000 draws the sample mean of loc is within 4 standard errors of the prior
+    mean, and scale's mean within 4 se of sd·sqrt(2/π)."""
+    agent = cogarb.get_agent("hybrid")
+    rng = np.random.default_rng(0)
+    draws = [prior_draw(agent, 2, rng)[0] for _ in range(4000)]
+    for name in agent.parameter_names:
+        prior = default_prior(agent, name)
+        (mean, sd), scale_sd = prior["loc"], prior["scale"]
+        loc = np.array([d[f"{name}_loc"] for d in draws])
+        scale = np.array([d[f"{name}_scale"] for d in draws])
+        assert abs(loc.mean() - mean) < 4 * sd / math.sqrt(loc.size), name
+        assert abs(loc.std() - sd) < 4 * sd / math.sqrt(2 * loc.size), name
+        half_mean = scale_sd * math.sqrt(2 / math.pi)
+        assert abs(scale.mean() - half_mean) < 4 * scale_sd / math.sqrt(scale.size), name
+        assert (scale >= 0).all()
+
+
+def test_participants_are_drawn_around_the_group():
+    """g(θ_i) = loc + scale z_i: with a tiny scale every participant sits at g⁻¹(loc)."""
+    agent = cogarb.get_agent("mb")
+    priors = {name: {"scale": 1e-9} for name in agent.parameter_names}
+    group, table = prior_draw(agent, 50, np.random.default_rng(4), priors)
+    for spec in agent.parameters:
+        expected = spec.inverse(group[f"{spec.name}_loc"])
+        assert np.allclose(table[spec.name], expected, rtol=1e-6), spec.name
+
+
+def test_dataset_generator_is_the_spawned_child():
+    children = np.random.SeedSequence(7).spawn(5)
+    assert dataset_generator(7, 3).random() == np.random.default_rng(children[3]).random()
+
+
+def test_thinned_indices_follow_the_ess():
+    assert len(thinned_indices(1000, 57.9)) == 57  # L = ⌊ESS⌋
+    assert len(thinned_indices(1000, 5000.0)) == 99  # at most max_ranks − 1
+    assert len(thinned_indices(40, 500.0, max_ranks=100)) == 40  # at most every draw
+    assert len(thinned_indices(1000, None)) == 1
+    keep = thinned_indices(1000, 10.0)
+    assert keep[0] == 0 and keep[-1] == 999 and np.all(np.diff(keep) > 100)
+
+
+@pytest.fixture(scope="module")
+def short_task(tmp_path_factory):
+    path = tmp_path_factory.mktemp("task") / "short.toml"
+    path.write_text(
+        'name = "short"\nn_trials = 40\np_common = 0.7\n[rewards]\ndrift_sd = 0.025\n'
+        'lower = 0.25\nupper = 0.75\nschedule = "shared"\n'
+    )
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def three(short_task):
+    return sbc(AGENT, short_task, n_datasets=3, seed=11, **TINY)
+
+
+def test_sbc_ranks_are_in_range(three):
+    ranks = three.ranks
+    agent = cogarb.get_agent(AGENT)
+    n_params = len(agent.parameter_names)
+    # per data set: loc and scale of every parameter, and every participant's value
+    assert len(ranks) == 3 * n_params * (2 + TINY["n_participants"])
+    assert ranks["rank"].between(0, ranks["n_ranks"] - 1).all()
+    assert (ranks["n_ranks"] <= 100).all() and (ranks["n_ranks"] >= 2).all()
+    assert ((ranks["u"] > 0) & (ranks["u"] < 1)).all()
+    assert (np.floor(ranks["u"] * ranks["n_ranks"]) == ranks["rank"]).all()
+    assert list(three.summary.index) == list(three.parameters)
+    assert three.summary.loc["beta1_loc", "n"] == 3
+    assert three.summary.loc["beta1", "n"] == 3 * TINY["n_participants"]
+    assert set(three.diagnostics["dataset"]) == {0, 1, 2}
+    assert (three.diagnostics["n_ranks"] == ranks.groupby("dataset")["n_ranks"].first()).all()
+
+
+def test_sbc_is_reproducible_and_data_sets_independent(three, short_task):
+    again = sbc(AGENT, short_task, n_datasets=3, seed=11, **TINY)
+    pd.testing.assert_frame_equal(three.ranks, again.ranks)
+    # one data set alone is the same as in the full run (what resuming relies on)
+    alone = sbc_dataset(AGENT, short_task, 1, seed=11, **TINY)
+    pd.testing.assert_frame_equal(
+        alone.ranks,
+        three.ranks[three.ranks["dataset"] == 1].drop(columns="dataset").reset_index(drop=True),
+    )
+    other = sbc(AGENT, short_task, n_datasets=1, seed=12, **TINY)
+    assert not np.allclose(
+        other.ranks["true"], three.ranks.loc[three.ranks["dataset"] == 0, "true"]
+    )
+
+
+def test_dataset_record_round_trips(three, short_task):
+    result = sbc_dataset(AGENT, short_task, 0, seed=11, **TINY)
+    back = DatasetResult.from_record(json.loads(json.dumps(result.to_record())))
+    pd.testing.assert_frame_equal(back.ranks, result.ranks)
+    assert back.diagnostics == result.diagnostics
+
+
+def test_sbc_refuses_bad_inputs(short_task):
+    with pytest.raises(ValueError, match="n_datasets must be an integer ≥ 1"):
+        sbc(AGENT, short_task, n_datasets=0)
+    with pytest.raises(ValueError, match="n_participants must be an integer ≥ 2"):
+        sbc(AGENT, short_task, n_datasets=2, n_participants=1)
+    with pytest.raises(ValueError, match="sbc draws no covariates"):
+        sbc(AGENT, short_task, n_datasets=2, covariates={"beta1": ["age"]})
+    with pytest.raises(ValueError, match="unknown agent|no agent|not an agent"):
+        sbc("nope", short_task, n_datasets=2)
+
+
+class Interrupt(Exception):
+    pass
+
+
+def test_resume_after_an_interruption_gives_the_same_result(tmp_path, short_task):
+    """A run stopped after its first data set resumes with the other two only, and its
+    files equal those of a run that was never interrupted."""
+    whole = tmp_path / "whole"
+    sbc_to_folder(whole, AGENT, short_task, 3, seed=11, say=lambda line: None, **TINY)
+
+    def stop_after_first(line):
+        if line.startswith("dataset 1/3"):
+            raise Interrupt
+
+    part = tmp_path / "part"
+    with pytest.raises(Interrupt):
+        sbc_to_folder(part, AGENT, short_task, 3, seed=11, say=stop_after_first, **TINY)
+    assert [p.name for p in (part / "datasets").iterdir()] == ["0000.json"]
+    assert not (part / "done.json").exists()
+    lines = []
+    sbc_to_folder(part, AGENT, short_task, 3, seed=11, say=lines.append, **TINY)
+    assert lines[0].startswith("1 of 3 data sets already done")
+    assert [line.split(":")[0] for line in lines[1:]] == ["dataset 2/3", "dataset 3/3"]
+    for name in ("ranks.csv", "summary.csv"):
+        assert (part / name).read_text() == (whole / name).read_text(), name
+    diagnostics = pd.read_csv(part / "diagnostics.csv").drop(columns="seconds")
+    expected = pd.read_csv(whole / "diagnostics.csv").drop(columns="seconds")
+    pd.testing.assert_frame_equal(diagnostics, expected)
+    assert json.loads((part / "done.json").read_text())["datasets"] == 3
+    # other settings in the same folder are refused before any work
+    with pytest.raises(ValueError, match="other settings .*seed"):
+        sbc_to_folder(part, AGENT, short_task, 3, seed=12, say=lines.append, **TINY)
+
+
+def test_cli_sbc_end_to_end(tmp_path, short_task, capsys):
+    out = tmp_path / "sbc"
+    argv = ["sbc", AGENT, "--task", short_task, "--datasets", "2", "--participants", "3",
+            "--draws", "30", "--tune", "30", "--seed", "11", "--out", str(out)]  # fmt: skip
+    assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert "dataset 1/2:" in printed and "dataset 2/2:" in printed and "inside the" in printed
+    for name in ("ranks.csv", "diagnostics.csv", "summary.csv", "sbc.png", "sbc.pdf",
+                 "done.json", "settings.json", "datasets/0001.json"):  # fmt: skip
+        assert (out / name).stat().st_size > 0, name
+    assert not list(out.glob("**/.*"))  # no temporary file left behind
+    summary = pd.read_csv(out / "summary.csv", index_col="parameter")
+    assert set(summary.index) == {
+        f"{n}{s}" for n in cogarb.get_agent(AGENT).parameter_names for s in ("_loc", "_scale", "")
+    }
+    assert main(argv) == 0  # a rerun reads every data set back
+    assert "2 of 2 data sets already done" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["nope"], "unknown agent 'nope'"),
+        (["mb", "--datasets", "0"], "--datasets"),
+        (["mb", "--participants", "1"], "--participants"),
+    ],
+)
+def test_cli_sbc_errors_exit_2(tmp_path, capsys, extra, message):
+    try:
+        code = main(["sbc", *extra, "--out", str(tmp_path / "o")])
+    except SystemExit as exit_:  # argparse's own checks
+        code = exit_.code
+    assert code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("cogarb: error:") and message in err
+    assert not (tmp_path / "o").exists()
+
+
+def test_sbc_figure_has_a_panel_per_parameter(three):
+    from cogarb.plots import sbc_ecdf_difference
+
+    figure = sbc_ecdf_difference(three)
+    visible = [ax for ax in figure.axes if ax.get_visible()]
+    assert len(visible) == len(three.parameters)
+    assert {ax.get_title().split()[0] for ax in visible} == set(three.parameters)
