@@ -3,6 +3,7 @@ import os
 import subprocess
 import sys
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -31,7 +32,9 @@ def test_version_imports_nothing_heavy():
     assert result.stdout.splitlines() == [f"cogarb {cogarb.__version__}", "[]"]
 
 
-@pytest.mark.parametrize("argv", [[], ["simulate"], ["stay"], ["fit"], ["recover"], ["demo"]])
+@pytest.mark.parametrize(
+    "argv", [[], ["simulate"], ["stay"], ["fit"], ["recover"], ["sbc"], ["demo"]]
+)
 def test_help_everywhere(argv, capsys):
     with pytest.raises(SystemExit):
         main([*argv, "--help"] if argv else ["--help"])
@@ -171,6 +174,41 @@ def test_fit_and_recover_write_results_atomically(tmp_path, capsys):
     recovery = pd.read_csv(tmp_path / "rec" / "recovery.csv")
     assert set(recovery["parameter"]) == set(cogarb.get_agent("hybrid").parameter_names)
     assert (tmp_path / "rec" / "recovery_summary.csv").is_file()
+
+
+def test_recover_over_seeds_tables_and_resume(tmp_path, capsys):
+    """`recover --seeds K`: K cohorts with their own seeds, r and coverage per cohort
+    and parameter, mean and minimum over cohorts; a rerun refits only the cohort
+    whose folder is unfinished."""
+    out = tmp_path / "seeds"
+    argv = ["recover", "--seeds", "2", "--participants", "6", "--out", str(out), "--draws", "20",
+            "--tune", "20", "--chains", "1", "--quiet", "--seed", "3"]  # fmt: skip
+    with pytest.warns(SamplingWarning):
+        assert main(argv) == 0
+    per_seed = pd.read_csv(out / "recovery_seeds.csv")
+    names = cogarb.get_agent("hybrid").parameter_names
+    assert len(per_seed) == 2 * len(names) and set(per_seed["cohort"]) == {0, 1}
+    seeds = per_seed.groupby("cohort")["seed"].first()
+    assert seeds[0] != seeds[1]
+    for cohort in (0, 1):  # each cohort's row is its own folder's recovery summary
+        own = pd.read_csv(out / f"cohort_{cohort}" / "recovery_summary.csv", index_col=0)
+        mine = per_seed[per_seed["cohort"] == cohort].set_index("parameter")
+        assert np.allclose(mine["r"], own.loc[mine.index, "r"])
+    summary = pd.read_csv(out / "recovery_seeds_summary.csv", index_col="parameter")
+    grouped = per_seed.groupby("parameter")
+    assert np.allclose(summary["r_min"], grouped["r"].min()[summary.index])
+    assert np.allclose(summary["coverage_mean"], grouped["coverage"].mean()[summary.index])
+    assert (summary["cohorts"] == 2).all()
+    assert json.loads((out / "done.json").read_text())["seeds"] == list(seeds)
+    capsys.readouterr()
+    (out / "cohort_1" / "done.json").unlink()  # as if stopped while fitting cohort 1
+    with pytest.warns(SamplingWarning):
+        assert main(argv) == 0
+    printed = capsys.readouterr().out
+    assert f"cohort 1/2 (seed {seeds[0]}): read back" in printed
+    assert f"cohort 2/2 (seed {seeds[1]}): " in printed
+    assert f"cohort 2/2 (seed {seeds[1]}): read back" not in printed
+    pd.testing.assert_frame_equal(pd.read_csv(out / "recovery_seeds.csv"), per_seed)
 
 
 @pytest.mark.parametrize(
