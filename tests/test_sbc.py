@@ -121,6 +121,45 @@ def test_thinned_indices_follow_the_ess():
     assert keep[0] == 0 and keep[-1] == 999 and np.all(np.diff(keep) > 100)
 
 
+def test_ranks_count_the_thinned_draws_below_the_truth():
+    """A posterior of known draws: loc's draws are 0..999 over 2 chains, the truth 250.5;
+    with the ESS at 1000 the 99 kept draws are round(k·999/98), and the rank is how
+    many of them lie below the truth. Participants' draws are all above theirs."""
+    import xarray as xr
+
+    from cogarb.sbc import ranks_of
+
+    agent = cogarb.get_agent("mb")
+    names = agent.parameter_names
+    values = np.arange(1000.0).reshape(2, 500)
+    data = {}
+    for name in names:
+        data[f"{name}_loc"] = (("chain", "draw"), values)
+        data[f"{name}_scale"] = (("chain", "draw"), values + 0.25)
+        data[name] = (("chain", "draw", "participant"), np.ones((2, 500, 2)))
+    posterior = xr.Dataset(data, coords={"participant": ["P1", "P2"]})
+    truth = {f"{n}_{k}": 250.5 for n in names for k in ("loc", "scale")}
+    table = pd.DataFrame({"participant": ["P1", "P2"], **{n: [0.5, 0.25] for n in names}})
+    ranks = ranks_of(truth, table, posterior, agent, np.random.default_rng(0), 1000.0)
+    keep = np.unique(np.round(np.linspace(0, 999, 99)).astype(int))
+    expected = {"_loc": int(np.sum(keep < 250.5)), "_scale": int(np.sum(keep + 0.25 < 250.5))}
+    assert expected["_loc"] == 25  # 0, 10.3, ..., 247.2: 25 of them below 250.5
+    for name in names:
+        rows = ranks[ranks["parameter"] == f"{name}_loc"]
+        assert rows["rank"].tolist() == [expected["_loc"]] and rows["participant"].tolist() == [""]
+        assert ranks.loc[ranks["parameter"] == f"{name}_scale", "rank"].tolist() == [
+            expected["_scale"]
+        ]
+        assert ranks.loc[ranks["parameter"] == name, "rank"].tolist() == [0, 0]
+    assert (ranks["n_ranks"] == 100).all()
+    # ties with the truth are broken at random: a truth equal to every draw gets any rank
+    tied = ranks_of({k: 1.0 for k in truth}, table.assign(**{n: 1.0 for n in names}),
+                    posterior.assign({n: posterior[n] for n in names}), agent,
+                    np.random.default_rng(1), 1000.0)  # fmt: skip
+    participant_ranks = tied.loc[tied["parameter"].isin(names), "rank"]
+    assert participant_ranks.nunique() > 1 and participant_ranks.between(0, 99).all()
+
+
 @pytest.fixture(scope="module")
 def short_task(tmp_path_factory):
     path = tmp_path_factory.mktemp("task") / "short.toml"
