@@ -152,6 +152,9 @@ def test_ranks_count_the_thinned_draws_below_the_truth():
         ]
         assert ranks.loc[ranks["parameter"] == name, "rank"].tolist() == [0, 0]
     assert (ranks["n_ranks"] == 100).all()
+    # u = (rank + V)/(L + 1) with V ~ U(0, 1) drawn per value: not a fixed midpoint
+    fraction = ranks["u"] * ranks["n_ranks"] - ranks["rank"]
+    assert fraction.between(0, 1).all() and fraction.nunique() == len(fraction)
     # ties with the truth are broken at random: a truth equal to every draw gets any rank
     tied = ranks_of({k: 1.0 for k in truth}, table.assign(**{n: 1.0 for n in names}),
                     posterior.assign({n: posterior[n] for n in names}), agent,
