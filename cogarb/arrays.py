@@ -4,7 +4,10 @@
 participant ``i`` at ``offsets[i]:offsets[i+1]``, with the per-trial condition
 level that switches the kernel's second weight, the task's events and reversals,
 and what posterior predictive simulation needs (reward probabilities, payoffs).
-Missed trials stay in the arrays (the kernels skip them). This module imports
+Missed trials stay in the arrays: ``missed`` is the schema's column (any
+response missing), ``stage2_missed`` marks the *half-missed* trials among them
+(first-stage choice and transition observed, second stage not), which keep their
+first-stage term in the likelihood; the kernels skip the others. This module imports
 NumPy and pandas only; the PyTensor Op that consumes the arrays is in
 :mod:`cogarb.likelihood`.
 """
@@ -46,6 +49,8 @@ class TrialArrays:
         ``load`` for ``hybrid_load`` and the arbitrator, the conditioning column
         for a condition effect on ``w``, else 0.
     new_states, missed, reversed : bool (n_trials,)
+        ``missed`` is the schema's column (:func:`cogarb.validate_trials`): a
+        first- or second-stage response is missing.
     p_common : float
     reward_prob : float64 (n_trials, 2, 2) or None
         P(reward | state, action) per trial, when the data carry ``p_reward_*``.
@@ -63,6 +68,11 @@ class TrialArrays:
         predictive simulation; ``None`` when the data do not carry them.
     bernoulli : bool
         Whether ``payoff`` holds reward probabilities (else rewards).
+    stage2_missed : bool (n_trials,)
+        The half-missed trials: ``missed`` but with ``choice1`` and ``state2``
+        observed (the second-stage choice, or on tasks without one the reward,
+        missing). They contribute log P(choice1) to the likelihood; see
+        :mod:`cogarb._kernels.hybrid_loglik`. Default: none.
     """
 
     participants: tuple[str, ...]
@@ -83,10 +93,23 @@ class TrialArrays:
     reward_scale: float = 1.0
     payoff: np.ndarray | None = None
     bernoulli: bool = False
+    stage2_missed: np.ndarray | None = None
 
     def __post_init__(self) -> None:
         if self.state1 is None:
             object.__setattr__(self, "state1", np.zeros(self.choice1.shape[0], np.int8))
+        if self.stage2_missed is None:
+            object.__setattr__(self, "stage2_missed", np.zeros(self.choice1.shape[0], bool))
+
+    @property
+    def observed(self) -> np.ndarray:
+        """bool (n_trials,): the trials with a likelihood term (first-stage choice made).
+
+        Every trial but the fully missed ones: ``~missed | stage2_missed``. These are
+        the trials of a fit's ``obs`` dimension (``log_likelihood``,
+        ``observed_data``, ``posterior_predictive``).
+        """
+        return ~self.missed | self.stage2_missed
 
     @property
     def n_participants(self) -> int:
@@ -109,10 +132,12 @@ class TrialArrays:
 # TrialArrays fields passed to the likelihood kernels and the Op, in order.
 DATA_FIELDS = (
     "offsets", "choice1", "state2", "choice2", "reward", "condition", "new_states", "missed",
-    "state1", "reversed",
+    "stage2_missed", "state1", "reversed",
 )  # fmt: skip
 # their dtypes (kinds), as the Op checks them
-DATA_DTYPES = ("int", "int", "int", "int", "float64", "int", "bool", "bool", "int", "bool")
+DATA_DTYPES = (
+    "int", "int", "int", "int", "float64", "int", "bool", "bool", "bool", "int", "bool",
+)  # fmt: skip
 
 
 def binary_levels(trials: pd.DataFrame, column: str, source: str | None = None) -> list:
@@ -306,7 +331,8 @@ def trial_arrays(
     ):
         raise ValueError(f"reward_scale must be a positive number, got {reward_scale!r}")
     if one_choice and p_common == 1.0:
-        rare = ~trials["missed"].to_numpy(bool) & ~trials["common"].fillna(True).to_numpy(bool)
+        made = trials["choice1"].notna().to_numpy(bool)  # a transition was made
+        rare = made & ~trials["common"].fillna(True).to_numpy(bool)
         if rare.any():
             row = int(np.flatnonzero(rare)[0]) + 1
             raise ValueError(
@@ -318,6 +344,9 @@ def trial_arrays(
     starts = np.flatnonzero(np.r_[True, participant[1:] != participant[:-1]])
     offsets = np.r_[starts, len(trials)].astype(np.int64)
     missed = trials["missed"].to_numpy(bool)
+    # half-missed: the schema forbids a state2 without choice1 and a choice1 without
+    # state2, so a missed trial with a first-stage choice has its transition too
+    stage2_missed = missed & trials["choice1"].notna().to_numpy(bool)
 
     def codes(column: str) -> np.ndarray:
         return trials[column].fillna(0).to_numpy(np.int8)
@@ -365,6 +394,7 @@ def trial_arrays(
         reward_scale=float(reward_scale),
         payoff=payoff,
         bernoulli=bernoulli,
+        stage2_missed=stage2_missed,
     )
 
 

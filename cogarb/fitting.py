@@ -5,10 +5,17 @@ nutpie's numba backend (cached in-process: a second fit of the same agent and
 model structure on a cohort of the same size only swaps the data), samples with
 a progress bar, then adds
 
-* ``log_likelihood["trial"]``: ℓ_t per posterior draw for every non-missed trial
-  (dim ``obs``, with ``participant`` and ``trial`` coordinates), computed by the
-  likelihood kernels after sampling;
-* ``observed_data``: the observed choices, states and rewards of those trials;
+* ``log_likelihood["trial"]``: ℓ_t per posterior draw for every trial with a
+  likelihood term (dim ``obs``, with ``participant`` and ``trial`` coordinates),
+  computed by the likelihood kernels after sampling. These are the trials with a
+  first-stage choice (:attr:`cogarb.arrays.TrialArrays.observed`): the complete
+  ones, whose ℓ_t is log P(choice1) + log P(choice2 | state2) (log P(choice1) on
+  tasks without a second-stage choice), and the *half-missed* ones (second stage
+  missed), whose ℓ_t is log P(choice1) alone. Fully missed trials have no term
+  and no ``obs`` entry. Pointwise LOO therefore scores every observed first-stage
+  choice;
+* ``observed_data``: the observed choices, states and rewards of those trials
+  (on half-missed trials ``choice2`` is −1 and ``reward`` NaN: not observed);
 * ``posterior_predictive`` on request: choices simulated by the numba simulator on
   the observed task schedule (rewards probabilities, load, reversals, events; for
   tasks without a second-stage choice the observed first-stage states and the
@@ -30,6 +37,7 @@ import numpy as np
 import pandas as pd
 
 from cogarb import _stop
+from cogarb._kernels.hybrid import MISSING
 from cogarb.agents import Agent, get_agent, kernel_matrix
 from cogarb.arrays import TrialArrays
 from cogarb.likelihood import per_trial_loglik
@@ -254,8 +262,13 @@ def _attrs(spec: ModelSpec) -> dict:
     }
 
 
+# Code of a choice or state that was not made, in ``observed_data`` and
+# ``posterior_predictive`` (−1, the kernels' code; rewards not collected are NaN).
+MISSING_CODE = MISSING
+
+
 def _obs_coords(data: TrialArrays) -> dict:
-    keep = ~data.missed
+    keep = data.observed
     participants = np.asarray(data.participants, dtype=object)
     return {
         "obs": np.arange(int(keep.sum())),
@@ -267,10 +280,14 @@ def _obs_coords(data: TrialArrays) -> dict:
 def _add_observed(idata, data: TrialArrays) -> None:
     import xarray as xr
 
-    keep = ~data.missed
+    keep = data.observed
     coords = _obs_coords(data)
     names = ("state1", "choice1", "state2") if data.one_choice else ("choice1", "state2", "choice2")
     values = {name: getattr(data, name)[keep] for name in (*names, "reward")}
+    half = data.stage2_missed[keep]  # the second stage was not observed
+    values["reward"] = np.where(half, np.nan, values["reward"])
+    if not data.one_choice:
+        values["choice2"] = np.where(half, MISSING_CODE, values["choice2"]).astype(np.int8)
     observed = xr.Dataset(
         {name: xr.DataArray(v, dims="obs", coords=coords) for name, v in values.items()}
     )
@@ -289,7 +306,7 @@ def _add_log_likelihood(idata, agent: Agent, data: TrialArrays, condition) -> No
 
     thetas = posterior_thetas(idata, agent, condition)
     chains, draws = thetas.shape[:2]
-    keep = ~data.missed
+    keep = data.observed
     loglik = per_trial_loglik(agent, thetas.reshape(chains * draws, *thetas.shape[2:]), data)
     loglik = loglik[:, keep].reshape(chains, draws, -1)
     coords = {"chain": idata.posterior.chain, "draw": idata.posterior.draw, **_obs_coords(data)}
@@ -308,6 +325,12 @@ def add_posterior_predictive(
     choice the payoffs of both second-stage states (``reward_state0`` and
     ``reward_state1``, or ``p_reward_*``). Simulated rewards are in the data's own
     units (not multiplied by ``reward_scale``).
+
+    The simulated participants miss what the observed ones missed, as the
+    likelihood treats it: on a fully missed trial no choice and no learning (the
+    trial is not in ``obs``); on a half-missed trial the first-stage choice and
+    the transition are simulated, and ``choice2`` is ``MISSING_CODE`` (−1) and
+    ``reward`` NaN.
     """
     import xarray as xr
 
@@ -334,10 +357,13 @@ def add_posterior_predictive(
         payoff = data.payoff if data.bernoulli else data.payoff * data.reward_scale
         agent.family.replay_draws(
             thetas, data.offsets, data.state1, data.condition, payoff, data.bernoulli,
-            data.reversed, data.p_common, STICK_WITHIN_STATE, uniforms, *out.values(),
+            data.reversed, data.missed, data.stage2_missed, data.p_common, STICK_WITHIN_STATE,
+            uniforms, *out.values(),
         )  # fmt: skip
         if not data.bernoulli:  # the agents learnt from scaled points: report points
-            out["reward"] = np.take_along_axis(data.payoff, out["state2"].T, axis=1).T
+            state2 = np.maximum(out["state2"], 0)  # MISSING_CODE on fully missed trials
+            points = np.take_along_axis(data.payoff, state2.T, axis=1).T
+            out["reward"] = np.where(np.isnan(out["reward"]), np.nan, points)
     else:
         out = {
             "choice1": np.empty((n_sim, n_trials), np.int8),
@@ -348,10 +374,10 @@ def add_posterior_predictive(
         }
         agent.family.replay_draws(
             agent.family.kind, thetas, data.offsets, data.reward_prob,
-            data.condition, data.reversed, data.new_states, data.p_common, uniforms,
-            *out.values(),
+            data.condition, data.reversed, data.new_states, data.missed, data.stage2_missed,
+            data.p_common, uniforms, *out.values(),
         )  # fmt: skip
-    keep = ~data.missed
+    keep = data.observed
     coords = {
         "chain": idata.posterior.chain.values,
         "draw": idata.posterior.draw.values[picked],

@@ -18,8 +18,14 @@ at 1, as for Bernoulli rewards, so that the β₁ prior of :mod:`cogarb.hierarch
 has the same meaning. The default is 1 (rewards as given).
 
 The trials come flattened by :func:`cogarb.arrays.trial_arrays`. Missed trials
-(the ``missed`` column of :func:`cogarb.validate_trials`) are kept in the arrays
-and excluded explicitly by the kernels: no update and no likelihood term.
+(the ``missed`` column of :func:`cogarb.validate_trials`) are kept in the arrays.
+A fully missed trial (no first-stage choice) is excluded explicitly by the
+kernels: no update and no likelihood term. A *half-missed* trial
+(``TrialArrays.stage2_missed``: first-stage choice and transition observed, the
+second stage missed) contributes log P(first-stage choice), and the agent learns
+only what it observed, the transition (the arbitrator's transition model,
+Ω_SPE, familiarity and novelty; nothing for the hybrid families); see
+:mod:`cogarb._kernels.hybrid_loglik` and ``paper/models.md``.
 
 :class:`CohortLoglik` is a PyTensor ``Op`` whose value and gradient come from one
 kernel call (forward-mode sensitivities), registered with PyTensor's numba
@@ -42,6 +48,7 @@ from pytensor.link.numba.dispatch.basic import (
     register_funcify_default_op_cache_key,
 )
 
+from cogarb._kernels import cache as kernel_cache
 from cogarb._kernels import loglik as _loglik
 from cogarb.agents import Agent, check_suits, get_agent
 from cogarb.arrays import DATA_DTYPES, DATA_FIELDS, TrialArrays
@@ -58,7 +65,8 @@ def per_trial_loglik(agent: str | Agent, thetas: np.ndarray, data: TrialArrays) 
 
     Returns
     -------
-    numpy.ndarray, (n_trials,) or (n_draws, n_trials); 0 on missed trials.
+    numpy.ndarray, (n_trials,) or (n_draws, n_trials); 0 on fully missed trials,
+    log P(first-stage choice) on half-missed ones.
     """
     agent = get_agent(agent)
     thetas = np.ascontiguousarray(thetas, dtype=float)
@@ -106,7 +114,7 @@ class CohortLoglik(Op):
 
     Inputs: ``thetas`` and the flat trial arrays of :class:`TrialArrays` in
     ``DATA_FIELDS`` order (offsets, choice1, state2, choice2, reward, condition,
-    new_states, missed, state1, reversed). Outputs:
+    new_states, missed, stage2_missed, state1, reversed). Outputs:
     the per-participant log-likelihood and its gradient (n, P), both from one
     kernel call; :meth:`L_op` uses the second output, so a graph asking for the
     value and the gradient (as NUTS does) runs the kernel once.
@@ -153,28 +161,37 @@ class CohortLoglik(Op):
 
 
 def _cohort_loglik(
-    kind, p_common, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev
+    kind, p_common, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s2_missed, s1,
+    rev,
 ):  # fmt: skip
     thetas = np.ascontiguousarray(thetas)
     loglik = np.empty(c1.shape[0])
     totals = np.empty(thetas.shape[0])
     grads = np.empty_like(thetas)
     _loglik.loglik_cohort(
-        kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev, p_common,
-        loglik, totals, grads, True,
+        kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s2_missed, s1, rev,
+        p_common, loglik, totals, grads, True,
     )  # fmt: skip
     return totals, grads
 
 
-def _kernel_sources() -> list[Path]:
-    return [*sorted(Path(_loglik.__file__).parent.glob("*.py")), Path(__file__)]
+def source_salt(kernel_hash: str, op_source: bytes) -> int:
+    """The PyTensor cache-key salt: one hash of the kernel sources and this Op's code.
 
+    Parameters
+    ----------
+    kernel_hash : str
+        The hash of every kernel source of the package (and of numba's version),
+        :data:`cogarb._kernels.cache.SOURCE_HASH`, the same that keys the numba cache.
+    op_source : bytes
+        The source of this module, which holds the Op's numba wrapper.
 
-def _source_salt(paths) -> int:
-    """A hash of the files' bytes, as an integer cache-key salt."""
-    digest = hashlib.sha256()
-    for path in paths:
-        digest.update(Path(path).read_bytes())
+    Returns
+    -------
+    int
+        A 56-bit integer salt.
+    """
+    digest = hashlib.sha256(kernel_hash.encode() + b"\0" + op_source)
     return int.from_bytes(digest.digest()[:7], "little")
 
 
@@ -182,8 +199,10 @@ def _source_salt(paths) -> int:
 # does not notice that a kernel called from it has changed. Without this salt, a graph
 # compiled before a kernel edit kept running the old kernel (measured: nutpie sampled
 # with the kernel from before the 2.4x gradient speed-up, 4.8 instead of 1.7 ms per
-# gradient on 200 Gillan participants).
-_KERNEL_SOURCE_SALT = _source_salt(_kernel_sources())
+# gradient on 200 Gillan participants). The kernels' part is the hash the numba cache
+# is keyed on (computed once, at import of cogarb._kernels), so both caches follow the
+# same sources.
+_KERNEL_SOURCE_SALT = source_salt(kernel_cache.SOURCE_HASH, Path(__file__).read_bytes())
 
 
 @register_funcify_default_op_cache_key(CohortLoglik)
@@ -192,14 +211,16 @@ def _numba_funcify_cohort_loglik(op, node=None, **kwargs):
     kernel = _loglik.loglik_cohort
 
     @numba_njit
-    def cohort_loglik(thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev):
+    def cohort_loglik(
+        thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s2_missed, s1, rev
+    ):  # fmt: skip
         thetas = np.ascontiguousarray(thetas)
         loglik = np.empty(c1.shape[0])
         totals = np.empty(thetas.shape[0])
         grads = np.empty_like(thetas)
         kernel(
-            kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s1, rev,
-            p_common, loglik, totals, grads, True,
+            kind, thetas, offsets, c1, s2, c2, reward, condition, ns, missed, s2_missed, s1,
+            rev, p_common, loglik, totals, grads, True,
         )  # fmt: skip
         return totals, grads
 

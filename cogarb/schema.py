@@ -59,8 +59,14 @@ they are; text columns that are all numbers become float (but integers beyond
 integers beyond ±2**53 and date/time columns are errors in every column above.
 Column names must be distinct (in a file's header too).
 :func:`validate_trials` adds a boolean ``missed`` column: true when the first-
-or second-stage choice is missing. Missed trials are kept, never dropped;
-likelihoods exclude them explicitly.
+or second-stage choice is missing (on trials without a second-stage choice: the
+first-stage choice, the second-stage state or the reward). Missed trials are
+kept, never dropped; stay analyses leave out their pairs. The likelihoods tell
+two kinds apart (``paper/models.md``, "Missed trials"): a *fully missed* trial
+(``choice1`` missing, and so ``state2``) has no likelihood term and changes
+nothing; a *half-missed* one (``missed`` with ``choice1`` and ``state2`` given:
+the second-stage choice, or the reward, missing) keeps log P(choice1) and the
+agent learns the transition it saw (:attr:`cogarb.arrays.TrialArrays.stage2_missed`).
 
 This module is the ground floor of the package: it imports only numpy and pandas.
 Reading files is :mod:`cogarb.readers.tables`; :func:`cogarb.read_trials` reads

@@ -37,6 +37,7 @@ def cohort(task="otto2013_load", agent="hybrid_load", n=6, n_trials=60, seed=3):
     trials["compulsivity"] = trials["participant"].map(score).astype(float)
     missed = [4, len(trials) * 2 // 3]
     trials.loc[missed, ["choice1", "state2", "choice2", "reward", "common"]] = None
+    trials.loc[[10, len(trials) // 2], ["choice2", "reward"]] = None  # half-missed
     return cogarb.validate_trials(trials)
 
 
@@ -157,9 +158,16 @@ def test_fit_returns_complete_inference_data(full_fit, trials):
     groups = set(full_fit.groups())
     assert {"posterior", "sample_stats", "observed_data", "log_likelihood",
             "posterior_predictive"} <= groups  # fmt: skip
-    n_obs = int((~trials["missed"]).sum())
+    # the trials with a term: all but the fully missed (half-missed ones included)
+    made = trials["choice1"].notna().to_numpy()
+    half = trials["missed"].to_numpy()[made]  # half-missed, among those with a term
+    n_obs = int(made.sum())
+    assert n_obs == len(trials) - 2 and half.sum() == 2
     assert full_fit.log_likelihood["trial"].shape == (2, 30, n_obs)
     assert full_fit.observed_data["choice1"].shape == (n_obs,)
+    observed = full_fit.observed_data
+    assert (observed["choice2"][half] == -1).all() and np.isnan(observed["reward"][half]).all()
+    assert set(np.unique(observed["choice2"][~half])) <= {0, 1}
     assert full_fit.posterior["w"].dims == ("chain", "draw", "participant", "load")
     assert "slope_w_compulsivity" in full_fit.posterior
     assert full_fit.posterior.attrs["agent"] == "hybrid"
@@ -168,7 +176,10 @@ def test_fit_returns_complete_inference_data(full_fit, trials):
     # posterior predictive: 10 draws spread over 2 chains, only observed trials
     ppc = full_fit.posterior_predictive
     assert ppc["choice1"].shape == (2, 5, n_obs)
-    assert set(np.unique(ppc["choice2"])) <= {0, 1}
+    assert set(np.unique(ppc["choice1"])) <= {0, 1}
+    # the simulated participants miss the second stage where the observed ones did
+    assert set(np.unique(ppc["choice2"][..., ~half])) <= {0, 1}
+    assert (ppc["choice2"][..., half] == -1).all() and np.isnan(ppc["reward"][..., half]).all()
     # the common-transition rate of the replayed task is the task's 0.7 (5 × 2 × 358
     # transitions: sd ≈ 0.008, so ±0.05 is > 6 sd)
     assert abs(float(ppc["common"].mean()) - 0.7) < 0.05
@@ -177,11 +188,11 @@ def test_fit_returns_complete_inference_data(full_fit, trials):
 def test_log_likelihood_matches_the_kernel_on_posterior_draws(full_fit, trials):
     data = trial_arrays(trials, condition="load")
     thetas = posterior_thetas(full_fit, "hybrid", ("w", "load"))
-    expected = per_trial_loglik("hybrid", thetas[1, 7], data)[~data.missed]
+    expected = per_trial_loglik("hybrid", thetas[1, 7], data)[data.observed]
     np.testing.assert_allclose(full_fit.log_likelihood["trial"][1, 7], expected, atol=1e-12)
     # the participant coordinate of each observation follows the data
     participants = full_fit.log_likelihood["participant"].to_numpy()
-    kept = trials.loc[~trials["missed"], "participant"].astype(str).to_numpy()
+    kept = trials.loc[trials["choice1"].notna(), "participant"].astype(str).to_numpy()
     assert (participants == kept).all()
 
 
@@ -215,7 +226,7 @@ def test_second_fit_of_the_same_structure_reuses_the_compiled_model(trials):
     np.testing.assert_allclose(
         b.log_likelihood["trial"][0, 3],
         per_trial_loglik("hybrid", posterior_thetas(b, "hybrid")[0, 3], trial_arrays(second))[
-            ~trial_arrays(second).missed
+            trial_arrays(second).observed
         ],
         atol=1e-12,
     )

@@ -153,11 +153,15 @@ def test_op_in_numba_mode_has_no_object_mode_fallback():
 def test_numba_cache_key_changes_with_the_kernel_source(tmp_path, monkeypatch):
     # PyTensor's on-disk cache of compiled graphs is keyed on the Op's props plus
     # the salt; without the salt, a graph compiled before a kernel edit ran the old
-    # kernel. The key must carry a hash of the kernel sources, and that hash must
-    # change when any kernel file changes.
+    # kernel. The salt is one hash of the kernel sources, the one the numba cache is
+    # keyed on (cache.SOURCE_HASH), and of likelihood.py (the Op's numba wrapper).
+    import shutil
+    from pathlib import Path
+
     from pytensor.link.numba.dispatch.basic import numba_funcify_and_cache_key
 
     from cogarb import likelihood
+    from cogarb._kernels import cache
 
     op = cohort_loglik_op("hybrid", 0.7)
     _, key = numba_funcify_and_cache_key(op)
@@ -165,21 +169,30 @@ def test_numba_cache_key_changes_with_the_kernel_source(tmp_path, monkeypatch):
     _, key_after_edit = numba_funcify_and_cache_key(op)
     assert key != key_after_edit
     monkeypatch.undo()
-    copies = []
-    for path in likelihood._kernel_sources():
-        copy = tmp_path / f"{len(copies)}_{path.name}"
-        copy.write_bytes(path.read_bytes())
-        copies.append(copy)
-    assert likelihood._source_salt(copies) == likelihood._KERNEL_SOURCE_SALT
-    copies[0].write_bytes(copies[0].read_bytes() + b"\n# edited\n")
-    assert likelihood._source_salt(copies) != likelihood._KERNEL_SOURCE_SALT
+    op_source = Path(likelihood.__file__).read_bytes()
+    salt = likelihood.source_salt(cache.SOURCE_HASH, op_source)
+    assert salt == likelihood._KERNEL_SOURCE_SALT
+    # an edit of likelihood.py changes the salt
+    assert likelihood.source_salt(cache.SOURCE_HASH, op_source + b"\n# edited\n") != salt
+    # and an edit of any one kernel file changes the kernel hash, hence the salt
+    copy = tmp_path / "_kernels"
+    shutil.copytree(cache.KERNELS_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(cache, "KERNELS_DIR", copy)
+    assert cache.kernel_source_hash() == cache.SOURCE_HASH
+    for path in sorted(copy.glob("*.py")):
+        original = path.read_bytes()
+        path.write_bytes(original + b"\n# edited\n")
+        edited = cache.kernel_source_hash()
+        path.write_bytes(original)
+        assert edited != cache.SOURCE_HASH, path.name
+        assert likelihood.source_salt(edited, op_source) != salt, path.name
 
 
 def test_op_rejects_wrong_data_types():
     op = cohort_loglik_op("hybrid", 0.7)
     data = [np.zeros(2, np.int64)] + [np.zeros(1, np.int8)] * 3 + [np.zeros(1)] * 2
     with pytest.raises(TypeError, match="CohortLoglik data"):
-        op(pt.dmatrix(), *data, np.zeros(1, bool), np.zeros(1, bool))
+        op(pt.dmatrix(), *data, np.zeros(1, bool), np.zeros(1, bool), np.zeros(1, bool))
 
 
 def test_kernel_matrix_fills_fixed_and_shared_parameters():

@@ -138,18 +138,25 @@ def test_short_fit_on_kool2017_with_stakes(kool2017, agent):
         assert "w_effect_loc" in posterior
     else:
         assert "w" not in posterior
-    n_obs = int((~kool2017["missed"]).sum())
-    assert kool2017["missed"].any() and n_obs < len(kool2017)
+    # every trial with a first-stage choice has a term: the complete ones and the
+    # half-missed ones (reward not collected), whose term is log P(choice1)
+    made = kool2017["choice1"].notna()
+    half = kool2017["missed"] & made
+    n_obs = int(made.sum())
+    assert half.any() and (~made).any() and n_obs < len(kool2017)
     loglik = idata.log_likelihood["trial"]
     assert loglik.shape == (2, 30, n_obs) and (loglik < 0).all()
     observed = idata.observed_data
     assert set(observed.data_vars) == {"state1", "choice1", "state2", "reward"}
     np.testing.assert_array_equal(
-        observed["reward"], kool2017.loc[~kool2017["missed"], "reward"].to_numpy()
-    )  # in points, not scaled
+        observed["reward"], kool2017.loc[made, "reward"].to_numpy()
+    )  # in points, not scaled; NaN where the reward was not collected
     ppc = idata.posterior_predictive
     assert set(ppc.data_vars) == {"choice1", "state2", "reward", "common"}
-    assert ppc["common"].all() and ppc["reward"].isin(np.arange(10)).all()
+    # the simulated participants miss the rewards the observed ones missed
+    reward_missed = half[made].to_numpy()
+    assert ppc["common"].all() and ppc["reward"][..., ~reward_missed].isin(np.arange(10)).all()
+    assert np.isnan(ppc["reward"][..., reward_missed]).all()
     assert posterior.attrs["agent"] == agent
     assert posterior.attrs["reward_scale"] == pytest.approx(1 / 9)
     # the stored log-likelihood is the kernels' for the same draws
@@ -158,7 +165,7 @@ def test_short_fit_on_kool2017_with_stakes(kool2017, agent):
     )
     draw = {n: posterior[n].values[0, 0] for n in spec.parameter_names}
     thetas = kernel_matrix(spec, draw, "w" if conditions else None)
-    expected = per_trial_loglik(agent, thetas, data)[~data.missed]
+    expected = per_trial_loglik(agent, thetas, data)[data.observed]
     np.testing.assert_allclose(loglik.values[0, 0], expected, atol=1e-10)
 
 

@@ -103,11 +103,13 @@ def interior_thetas(n, seed):
     ])  # fmt: skip
 
 
-def flat_data(task, sim, missed=None):
+def flat_data(task, sim, missed=None, stage2_missed=None):
     """Flat per-trial arrays and offsets for the cohort kernels."""
     n, n_trials = task["state1"].shape
     if missed is None:
         missed = np.zeros((n, n_trials), dtype=np.bool_)
+    if stage2_missed is None:
+        stage2_missed = np.zeros((n, n_trials), dtype=np.bool_)
     return dict(
         offsets=np.arange(n + 1, dtype=np.int64) * n_trials,
         state1=task["state1"].ravel(),
@@ -117,6 +119,7 @@ def flat_data(task, sim, missed=None):
         condition=np.ascontiguousarray(task["condition"]).ravel(),
         reversed_=task["reversed_"].ravel(),
         missed=missed.ravel(),
+        stage2_missed=stage2_missed.ravel(),
     )
 
 
@@ -127,8 +130,8 @@ def cohort(thetas, data, p_common, stick_within_state, with_grad=True):
     grads = np.zeros_like(thetas)
     one_choice_loglik.loglik_cohort(
         thetas, data["offsets"], data["state1"], data["choice1"], data["state2"],
-        data["reward"], data["condition"], data["reversed_"], data["missed"], p_common,
-        stick_within_state, loglik, totals, grads, with_grad,
+        data["reward"], data["condition"], data["reversed_"], data["missed"],
+        data["stage2_missed"], p_common, stick_within_state, loglik, totals, grads, with_grad,
     )  # fmt: skip
     return loglik, totals, grads
 
@@ -262,7 +265,8 @@ def one_participant_loglik(theta, state1, choice1, state2, reward, reversed_, p_
         theta, np.array(state1, np.int8), np.array(choice1, np.int8),
         np.array(state2, np.int8), np.array(reward, float), np.zeros(n, np.int8),
         np.array(reversed_, np.bool_),
-        np.zeros(n, np.bool_), p_common, stick_within_state, loglik, grad, True,
+        np.zeros(n, np.bool_), np.zeros(n, np.bool_), p_common, stick_within_state, loglik,
+        grad, True,
     )  # fmt: skip
     return total, loglik, grad
 
@@ -375,8 +379,8 @@ def test_ragged_cohort_and_draws_equal_participants_alone():
     out = np.empty((2, keep.size))
     one_choice_loglik.loglik_draws(
         draws, ragged["offsets"], ragged["state1"], ragged["choice1"], ragged["state2"],
-        ragged["reward"], ragged["condition"], ragged["reversed_"], ragged["missed"], 1.0,
-        True, out,
+        ragged["reward"], ragged["condition"], ragged["reversed_"], ragged["missed"],
+        ragged["stage2_missed"], 1.0, True, out,
     )  # fmt: skip
     for d in range(2):
         np.testing.assert_allclose(out[d], cohort(draws[d], ragged, 1.0, True)[0], atol=1e-12)
@@ -408,8 +412,8 @@ def test_no_object_mode_fallback():
     cohort(thetas, data, 0.8, False)
     one_choice_loglik.loglik_draws(
         thetas[None], data["offsets"], data["state1"], data["choice1"], data["state2"],
-        data["reward"], data["condition"], data["reversed_"], data["missed"], 0.8, False,
-        np.empty((1, 40)),
+        data["reward"], data["condition"], data["reversed_"], data["missed"],
+        data["stage2_missed"], 0.8, False, np.empty((1, 40)),
     )  # fmt: skip
     dispatchers = [
         obj

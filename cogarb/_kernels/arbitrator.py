@@ -30,6 +30,22 @@ T(a) is the learned probability that action a leads to state a. Initial values:
 T(a) = p_common (the instructed structure), Ω_SPE = 2 p_common (1 − p_common)
 (the expected SPE under it), Ω_RPE = 0.5, ν = 0, F = 1 (known states), w = w0.
 On ``new_states`` trials Q2 = 0 and F = 0.
+
+**Missed trials** (replays of observed data pass the masks; see
+:mod:`cogarb._kernels.hybrid` for the output codes), exactly as the likelihood
+(:mod:`.arbitrator_loglik`):
+
+* *fully missed* (no first-stage choice): nothing happens: no step of w, no
+  transition learning, no reliability, familiarity or novelty update (a
+  ``new_states`` event on the trial still resets Q2 and F).
+* *half-missed* (first-stage choice and transition made, no second-stage
+  response): w steps, the first-stage choice is made and the transition
+  observed, and the agent learns what it observed, the second-stage state it
+  was shown: the transition model T(a1), the state-prediction error's
+  reliability Ω_SPE (and so χ_MB), the familiarity F(s2) of the state shown, and
+  the novelty ν (driven by the SPE's surprise and that unfamiliarity). Nothing
+  that needs the second-stage choice or the reward is applied: no δ1, δ2, no
+  value (TD) update, no Ω_RPE update. The perseveration reference becomes a1.
 """
 
 import math
@@ -37,7 +53,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from cogarb._kernels.hybrid import N_STATE, logistic, play_trial, td_update
+from cogarb._kernels.hybrid import N_STATE, logistic, play_trial, skip_trial, td_update
 
 PARAMETER_ORDER = (
     "alpha1", "alpha2", "lambda", "beta1", "beta2", "p",
@@ -84,8 +100,8 @@ def weight_step(w, rate_mf_mb, rate_mb_mf):
 
 @njit(cache=True, error_model="numpy")
 def simulate_participant(
-    theta, reward_prob, load, reversed_, new_states, p_common, uniforms,
-    choice1, state2, choice2, reward, common, internals, record,
+    theta, reward_prob, load, reversed_, new_states, missed, stage2_missed, p_common,
+    uniforms, choice1, state2, choice2, reward, common, internals, record,
 ):  # fmt: skip
     """Simulate one participant of the arbitrator (arguments as the hybrid's)."""
     alpha1, alpha2, lam, beta1, beta2, p = (
@@ -111,6 +127,10 @@ def simulate_participant(
         if new_states[t]:
             state[2:] = 0.0
             familiarity[:] = 0.0
+        stage2 = not stage2_missed[t]
+        if missed[t] and stage2:
+            skip_trial(t, choice1, state2, choice2, reward, common, internals, record)
+            continue
         chi_mb, chi_mf = 1.0 - omega_spe, 1.0 - omega_rpe
         rate_mf_mb, rate_mb_mf, _s_mf, _s_mb = arbitration_rates(
             chi_mf, chi_mb, novelty, load[t], a_mf_mb, a_mb_mf, b_mf_mb, b_mb_mf, zeta, cost
@@ -119,7 +139,7 @@ def simulate_participant(
         a1, s2, a2, r = play_trial(
             state, t_common[0], t_common[1], w, beta1, beta2, p, previous, reversed_[t],
             p_common, uniforms[t], reward_prob[t], t, choice1, state2, choice2, reward, common,
-            internals, record,
+            internals, record, stage2,
         )  # fmt: skip
         if record:
             internals[t, 13] = w_star
@@ -135,9 +155,12 @@ def simulate_participant(
         omega_spe += eta_r * (spe - omega_spe)
         target = 1.0 if to_destination else 0.0
         t_common[a1] += eta_t * (target - t_common[a1])
-        # values and model-free reliability
-        d1, d2 = td_update(state, a1, s2, a2, r, alpha1, alpha2, lam)
-        omega_rpe += eta_r * (abs(d2) - omega_rpe)
+        # values and model-free reliability: only with a second-stage choice and reward
+        if stage2:
+            d1, d2 = td_update(state, a1, s2, a2, r, alpha1, alpha2, lam)
+            omega_rpe += eta_r * (abs(d2) - omega_rpe)
+        else:
+            d1 = d2 = np.nan
         # novelty
         unfamiliarity = 1.0 - familiarity[s2]
         familiarity[s2] += kappa * (1.0 - familiarity[s2])
@@ -155,9 +178,10 @@ def simulate_cohort(
     p_common, uniforms, choice1, state2, choice2, reward, common, internals, record,
 ):  # fmt: skip
     """Simulate ``thetas.shape[0]`` arbitrators in parallel (arguments as the hybrid's)."""
+    no_miss = np.zeros(uniforms.shape[1], np.bool_)
     for i in prange(thetas.shape[0]):
         simulate_participant(
             thetas[i], reward_prob[schedule_index[i]], load[load_index[i]], reversed_,
-            new_states, p_common, uniforms[i],
+            new_states, no_miss, no_miss, p_common, uniforms[i],
             choice1[i], state2[i], choice2[i], reward[i], common[i], internals[i], record,
         )  # fmt: skip

@@ -24,9 +24,20 @@ Non-smooth points: ``max(0, SPE − Ω_SPE)`` and ``|δ2|`` take the derivative 
 active branch (0 for the clipped side, sign(δ2) for |δ2|), which is the derivative
 everywhere except on a set of measure zero.
 
-**Missed trials** are excluded explicitly: nothing steps or learns (not even w),
-the trial adds nothing to the likelihood, and a ``new_states`` event on it still
-resets Q2 and familiarity.
+**Missed trials** (``missed`` and ``stage2_missed`` as in
+:mod:`cogarb._kernels.hybrid_loglik`):
+
+* fully missed: excluded explicitly: nothing steps or learns (not even w), the
+  trial adds nothing to the likelihood, and a ``new_states`` event on it still
+  resets Q2 and familiarity;
+* half-missed (first-stage choice and transition observed, no second-stage
+  choice): w steps, ℓ_t = log P(a1_t) with its gradient, the perseveration
+  reference becomes a1_t, and the agent learns what it observed, the
+  second-stage state it was shown: T(a1) (with η_T), Ω_SPE (with η_R, hence
+  χ_MB), the familiarity F(s2) and the novelty ν (surprise from the SPE, and the
+  unfamiliarity of s2), each with its sensitivities. Nothing that needs a2 or the
+  reward: no δ1, δ2, no value update, no Ω_RPE update. The simulator does the
+  same (:mod:`cogarb._kernels.arbitrator`).
 """
 
 import numpy as np
@@ -35,6 +46,7 @@ from numba import njit
 from cogarb._kernels.arbitrator import PARAMETER_ORDER, arbitration_rates, weight_step
 from cogarb._kernels.hybrid import N_STATE
 from cogarb._kernels.hybrid_loglik import (
+    choice_loglik,
     stage1_logit_sensitivities,
     stage2_logit_sensitivities,
     td_update_with_sensitivities,
@@ -67,8 +79,8 @@ L_ALPHA1, L_ALPHA2, L_LAMBDA, L_ETA_T, L_ETA_R, L_KAPPA = range(LEARNING.shape[0
 
 @njit(cache=True, error_model="numpy")
 def loglik_participant(
-    theta, choice1, state2, choice2, reward, load, new_states, missed, p_common,
-    loglik, grad, with_grad,
+    theta, choice1, state2, choice2, reward, load, new_states, missed, stage2_missed,
+    p_common, loglik, grad, with_grad,
 ):  # fmt: skip
     """Per-trial log-likelihood of one participant under the arbitrator.
 
@@ -120,7 +132,8 @@ def loglik_participant(
             dstate[2:, :] = 0.0
             familiarity[:] = 0.0
             dfamiliarity[:, :] = 0.0
-        if missed[t]:
+        stage2 = not stage2_missed[t]
+        if missed[t] and stage2:
             loglik[t] = 0.0
             continue
         a1, s2, a2, r = choice1[t], state2[t], choice2[t], reward[t]
@@ -160,13 +173,19 @@ def loglik_participant(
             state, dstate, t_common[0], t_common[1], dt_common[0], dt_common[1], w, dw,
             beta1, p, previous, learning, BETA1, PERSEVERATION, dlogit1, with_grad,
         )  # fmt: skip
-        logit2 = stage2_logit_sensitivities(
-            state, dstate, s2, beta2, learning, BETA2, dlogit2, with_grad
-        )
-        loglik[t], g1, g2 = two_choice_loglik(logit1, a1, logit2, a2)
-        if with_grad:
-            for k in range(n):
-                grad[k] += g1 * dlogit1[k] + g2 * dlogit2[k]
+        if stage2:
+            logit2 = stage2_logit_sensitivities(
+                state, dstate, s2, beta2, learning, BETA2, dlogit2, with_grad
+            )
+            loglik[t], g1, g2 = two_choice_loglik(logit1, a1, logit2, a2)
+            if with_grad:
+                for k in range(n):
+                    grad[k] += g1 * dlogit1[k] + g2 * dlogit2[k]
+        else:  # half-missed: the first stage's term alone
+            loglik[t], g1 = choice_loglik(logit1, a1)
+            if with_grad:
+                for k in range(n):
+                    grad[k] += g1 * dlogit1[k]
         # transition model and model-based reliability
         to_destination = s2 == a1
         spe = 1.0 - t_common[a1] if to_destination else t_common[a1]
@@ -184,20 +203,21 @@ def loglik_participant(
             dt_common[a1, L_ETA_T] += target - t_common[a1]
         omega_spe += eta_r * (spe - omega_spe)
         t_common[a1] += eta_t * (target - t_common[a1])
-        # values and model-free reliability
-        k2 = 2 + 2 * s2 + a2
-        if with_grad:
-            sign_delta2 = 1.0 if r - state[k2] >= 0.0 else -1.0
-            for c in range(m):
-                # δ2 = r − Q2(s2, a2) before the update: its sensitivity is −dQ2
-                domega_rpe[c] += eta_r * (-sign_delta2 * dstate[k2, c] - domega_rpe[c])
-        _d1, d2 = td_update_with_sensitivities(
-            state, dstate, a1, s2, a2, r, alpha1, alpha2, lam,
-            L_ALPHA1, L_ALPHA2, L_LAMBDA, with_grad,
-        )  # fmt: skip
-        if with_grad:
-            domega_rpe[L_ETA_R] += abs(d2) - omega_rpe
-        omega_rpe += eta_r * (abs(d2) - omega_rpe)
+        # values and model-free reliability: only with a second-stage choice and reward
+        if stage2:
+            k2 = 2 + 2 * s2 + a2
+            if with_grad:
+                sign_delta2 = 1.0 if r - state[k2] >= 0.0 else -1.0
+                for c in range(m):
+                    # δ2 = r − Q2(s2, a2) before the update: its sensitivity is −dQ2
+                    domega_rpe[c] += eta_r * (-sign_delta2 * dstate[k2, c] - domega_rpe[c])
+            _d1, d2 = td_update_with_sensitivities(
+                state, dstate, a1, s2, a2, r, alpha1, alpha2, lam,
+                L_ALPHA1, L_ALPHA2, L_LAMBDA, with_grad,
+            )  # fmt: skip
+            if with_grad:
+                domega_rpe[L_ETA_R] += abs(d2) - omega_rpe
+            omega_rpe += eta_r * (abs(d2) - omega_rpe)
         # novelty
         unfamiliarity = 1.0 - familiarity[s2]
         if with_grad:

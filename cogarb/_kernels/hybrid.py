@@ -26,6 +26,22 @@ Equations (Daw et al. 2011, Neuron 69:1204, Supplemental Methods):
 The hybrid knows the instructed transition matrix and does not learn it: after a
 transition reversal its Q_MB is computed with the old one. On ``new_states``
 trials the second-stage values restart at 0 (fresh states).
+
+**Missed trials** (a replay of observed data, :mod:`.replay`, passes the
+participant's masks; a simulation from scratch misses nothing) are played as the
+likelihood (:mod:`.hybrid_loglik`) treats them:
+
+* *fully missed* (``missed`` and not ``stage2_missed``: no first-stage choice):
+  no choice, no transition, no learning; the perseveration reference stays at
+  the last choice made. Outputs: ``choice1 = state2 = choice2 = MISSING`` (−1),
+  ``reward`` NaN, ``common`` false; with ``record`` the internals row is NaN.
+  A ``new_states`` event on the trial still resets Q2.
+* *half-missed* (``stage2_missed``: first-stage choice and transition made, no
+  second-stage response): the first-stage choice and the transition are drawn as
+  usual, then the trial stops: ``choice2 = MISSING``, ``reward`` NaN, internals
+  ``prob_choice2``, ``delta1``, ``delta2`` NaN. No value (TD) learning; the
+  perseveration reference becomes this trial's choice. The hybrid learns no
+  transition model, so nothing else changes.
 """
 
 import math
@@ -43,6 +59,8 @@ INTERNALS = (
     "w", "prob_choice1", "prob_choice2", "delta1", "delta2",
 )  # fmt: skip
 N_STATE = 6
+# Output code of a choice or state that was not made (missed trials).
+MISSING = -1
 
 
 @njit(cache=True, error_model="numpy")
@@ -108,9 +126,22 @@ def transition(choice1, is_common, reversed_):
 
 
 @njit(cache=True, error_model="numpy")
+def skip_trial(t, choice1, state2, choice2, reward, common, internals, record):
+    """Write the outputs of a fully missed trial ``t`` (see the module docstring)."""
+    choice1[t] = MISSING
+    state2[t] = MISSING
+    choice2[t] = MISSING
+    reward[t] = np.nan
+    common[t] = False
+    if record:
+        internals[t, :] = np.nan
+
+
+@njit(cache=True, error_model="numpy")
 def play_trial(
     state, t_common0, t_common1, w, beta1, beta2, p, previous, reversed_t, p_common,
     u, reward_prob_t, t, choice1, state2, choice2, reward, common, internals, record,
+    stage2=True,
 ):  # fmt: skip
     """Choose, transit and get rewarded on trial ``t``; write the outputs.
 
@@ -119,7 +150,9 @@ def play_trial(
     hybrid, the learned transition model for the arbitrator); ``p_common`` is the
     task's. ``u`` holds the trial's four uniform draws. With ``record``, writes
     internals columns 0-10 (values before the choice, ``w``, choice
-    probabilities). Returns (choice1, state2, choice2, reward).
+    probabilities). With ``stage2`` false (a half-missed trial) the trial stops
+    after the transition: ``choice2`` is ``MISSING``, the reward NaN. Returns
+    (choice1, state2, choice2, reward).
     """
     q_mb0 = model_based_value(state, 0, t_common0)
     q_mb1 = model_based_value(state, 1, t_common1)
@@ -127,9 +160,13 @@ def play_trial(
     a1 = 1 if u[0] < p1 else 0
     is_common = u[1] < p_common
     s2 = transition(a1, is_common, reversed_t)
-    p2 = logistic(stage2_logit(state, s2, beta2))
-    a2 = 1 if u[2] < p2 else 0
-    r = 1.0 if u[3] < reward_prob_t[s2, a2] else 0.0
+    if stage2:
+        p2 = logistic(stage2_logit(state, s2, beta2))
+        a2 = 1 if u[2] < p2 else 0
+        r = 1.0 if u[3] < reward_prob_t[s2, a2] else 0.0
+        prob2 = p2 if a2 == 1 else 1.0 - p2
+    else:
+        a2, r, prob2 = MISSING, np.nan, np.nan
     choice1[t] = a1
     state2[t] = s2
     choice2[t] = a2
@@ -144,14 +181,14 @@ def play_trial(
             internals[t, 4 + j] = state[2 + j]
         internals[t, 8] = w
         internals[t, 9] = p1 if a1 == 1 else 1.0 - p1
-        internals[t, 10] = p2 if a2 == 1 else 1.0 - p2
+        internals[t, 10] = prob2
     return a1, s2, a2, r
 
 
 @njit(cache=True, error_model="numpy")
 def simulate_participant(
-    theta, reward_prob, load, reversed_, new_states, p_common, uniforms,
-    choice1, state2, choice2, reward, common, internals, record,
+    theta, reward_prob, load, reversed_, new_states, missed, stage2_missed, p_common,
+    uniforms, choice1, state2, choice2, reward, common, internals, record,
 ):  # fmt: skip
     """Simulate one participant of the hybrid agent.
 
@@ -162,10 +199,12 @@ def simulate_participant(
     load : int8 (n_trials,) 1 on trials under load
     reversed_ : bool (n_trials,) transition structure swapped
     new_states : bool (n_trials,) fresh second-stage states from this trial on
+    missed, stage2_missed : bool (n_trials,) the observed participant's missed and
+        half-missed trials (see the module docstring); all false to simulate
     p_common : float
     uniforms : float64 (n_trials, 4) U(0, 1) draws for choice 1, transition,
         choice 2 and reward; an event happens when its draw is below its probability
-    choice1, state2, choice2 : int8 (n_trials,) outputs
+    choice1, state2, choice2 : int8 (n_trials,) outputs (``MISSING`` where not made)
     reward : float64 (n_trials,) output
     common : bool (n_trials,) output
     internals : float64 (n_trials, len(INTERNALS)) output, written if ``record``
@@ -183,13 +222,20 @@ def simulate_participant(
     for t in range(uniforms.shape[0]):
         if new_states[t]:
             state[2:] = 0.0
+        stage2 = not stage2_missed[t]
+        if missed[t] and stage2:
+            skip_trial(t, choice1, state2, choice2, reward, common, internals, record)
+            continue
         w = theta[7] if load[t] else theta[6]
         a1, s2, a2, r = play_trial(
             state, p_common, p_common, w, beta1, beta2, p, previous, reversed_[t], p_common,
             uniforms[t], reward_prob[t], t, choice1, state2, choice2, reward, common,
-            internals, record,
+            internals, record, stage2,
         )  # fmt: skip
-        d1, d2 = td_update(state, a1, s2, a2, r, alpha1, alpha2, lam)
+        if stage2:
+            d1, d2 = td_update(state, a1, s2, a2, r, alpha1, alpha2, lam)
+        else:
+            d1 = d2 = np.nan
         if record:
             internals[t, 11] = d1
             internals[t, 12] = d2
@@ -206,11 +252,12 @@ def simulate_cohort(
     ``reward_prob[schedule_index[i]]`` is participant ``i``'s reward schedule and
     ``load[load_index[i]]`` their load schedule; all per-trial outputs have a
     leading participant axis. Every random number comes in ``uniforms`` so the
-    result does not depend on the number of threads.
+    result does not depend on the number of threads. Nothing is missed.
     """
+    no_miss = np.zeros(uniforms.shape[1], np.bool_)
     for i in prange(thetas.shape[0]):
         simulate_participant(
             thetas[i], reward_prob[schedule_index[i]], load[load_index[i]], reversed_,
-            new_states, p_common, uniforms[i],
+            new_states, no_miss, no_miss, p_common, uniforms[i],
             choice1[i], state2[i], choice2[i], reward[i], common[i], internals[i], record,
         )  # fmt: skip

@@ -32,9 +32,20 @@ with ΔQ = Q(1) − Q(0), ``s_prev`` = +1/−1/0 for a previous first-stage choi
 1/0/none. The derivative of ``max`` is taken from its argmax (ties, which happen
 at the all-zero start, take the first argument, as ``max`` does).
 
-**Missed trials** (``missed[t]``) are excluded explicitly: no value update, no
-likelihood term (ℓ_t = 0), and the perseveration bonus keeps pointing at the last
-choice actually made. A ``new_states`` event on a missed trial still resets Q2.
+**Missed trials.** ``missed[t]`` marks a trial with any missing response (the
+``missed`` column of :func:`cogarb.validate_trials`); ``stage2_missed[t]`` the
+*half-missed* ones among them, whose first-stage choice and transition were
+observed but whose second-stage choice was not made.
+
+* Fully missed (``missed`` and not ``stage2_missed``): no likelihood term
+  (ℓ_t = 0), no value update, and the perseveration bonus keeps pointing at the
+  last choice actually made. Deleting the trial gives the same likelihood. A
+  ``new_states`` event on it still resets Q2.
+* Half-missed: ℓ_t = log P(a1_t), with its gradient; the perseveration
+  reference becomes a1_t; no value (TD) update (there is no second-stage choice
+  or reward to learn from). The hybrid learns no transition model, so observing
+  the transition changes nothing else. The simulator plays such a trial the same
+  way (:mod:`cogarb._kernels.hybrid`).
 """
 
 import math
@@ -225,8 +236,8 @@ def _recursion_dlogits(dstate, c, j0, j1, t_common, w, beta1, hi, lo, beta2):
 
 @njit(cache=True, error_model="numpy")
 def loglik_participant(
-    theta, choice1, state2, choice2, reward, load, new_states, missed, p_common,
-    loglik, grad, with_grad,
+    theta, choice1, state2, choice2, reward, load, new_states, missed, stage2_missed,
+    p_common, loglik, grad, with_grad,
 ):  # fmt: skip
     """Per-trial log-likelihood of one participant's choices under the hybrid.
 
@@ -236,9 +247,10 @@ def loglik_participant(
     choice1, state2, choice2 : int8 (n_trials,) observed codes (any value on missed trials)
     reward : float64 (n_trials,)
     load : int8 (n_trials,) 1 on trials under load (selects ``w_load``)
-    new_states, missed : bool (n_trials,)
+    new_states, missed, stage2_missed : bool (n_trials,) (see the module docstring)
     p_common : float, the instructed common-transition probability
-    loglik : float64 (n_trials,) output, ℓ_t (0 on missed trials)
+    loglik : float64 (n_trials,) output, ℓ_t (0 on fully missed trials, log P(a1)
+        on half-missed ones)
     grad : float64 (8,) output, d Σ_t ℓ_t / dθ (written only if ``with_grad``)
 
     Only α1, α2 and λ enter the value recursion, so the sensitivities of the value
@@ -270,17 +282,23 @@ def loglik_participant(
             state[2:] = 0.0
             if with_grad:
                 dstate[2:, :] = 0.0
-        if missed[t]:
+        stage2 = not stage2_missed[t]
+        if missed[t] and stage2:
             loglik[t] = 0.0
             continue
         under_load = load[t] != 0
         w = w_load if under_load else w_noload
-        a1, s2, a2 = choice1[t], state2[t], choice2[t]
+        a1, s2 = choice1[t], state2[t]
+        a2 = choice2[t] if stage2 else 0  # a half-missed trial's a2 is never read
         q_mb0 = model_based_value(state, 0, t_common)
         q_mb1 = model_based_value(state, 1, t_common)
         logit1 = stage1_logit(state[0], state[1], q_mb0, q_mb1, w, beta1, p, previous)
-        logit2 = stage2_logit(state, s2, beta2)
-        loglik[t], g1, g2 = two_choice_loglik(logit1, a1, logit2, a2)
+        if stage2:
+            logit2 = stage2_logit(state, s2, beta2)
+            loglik[t], g1, g2 = two_choice_loglik(logit1, a1, logit2, a2)
+        else:  # half-missed: the first stage's term alone, and no stage-2 gradient
+            loglik[t], g1 = choice_loglik(logit1, a1)
+            g2 = 0.0
         k = 2 + 2 * s2 + a2
         if with_grad:
             # stage 1 (as stage1_logit_sensitivities): d logit1 / dθ
@@ -307,10 +325,12 @@ def loglik_participant(
             else:
                 g_w_noload += g1 * (beta1 * (mb_diff - mf_diff))
             g_beta2 += g2 * (state[hi] - state[lo])
-            td_sensitivities(
-                state, dstate, a1, k, reward[t], alpha1, alpha2, lam, ALPHA1, ALPHA2, LAMBDA
-            )
-        td_update(state, a1, s2, a2, reward[t], alpha1, alpha2, lam)
+            if stage2:
+                td_sensitivities(
+                    state, dstate, a1, k, reward[t], alpha1, alpha2, lam, ALPHA1, ALPHA2, LAMBDA
+                )
+        if stage2:
+            td_update(state, a1, s2, a2, reward[t], alpha1, alpha2, lam)
         previous = a1
     if with_grad:
         grad[ALPHA1] = g_a1

@@ -25,31 +25,31 @@ STICK_WITHIN_STATE = True
 
 @njit(cache=True, error_model="numpy")
 def participant_loglik(
-    kind, theta, choice1, state2, choice2, reward, load, new_states, missed, state1,
-    reversed_, p_common, loglik, grad, with_grad,
+    kind, theta, choice1, state2, choice2, reward, load, new_states, missed, stage2_missed,
+    state1, reversed_, p_common, loglik, grad, with_grad,
 ):  # fmt: skip
     """Dispatch to the agent family's per-participant kernel."""
     if kind == HYBRID:
         hybrid_loglik.loglik_participant(
-            theta, choice1, state2, choice2, reward, load, new_states, missed, p_common,
-            loglik, grad, with_grad,
+            theta, choice1, state2, choice2, reward, load, new_states, missed, stage2_missed,
+            p_common, loglik, grad, with_grad,
         )  # fmt: skip
     elif kind == ARBITRATOR:
         arbitrator_loglik.loglik_participant(
-            theta, choice1, state2, choice2, reward, load, new_states, missed, p_common,
-            loglik, grad, with_grad,
+            theta, choice1, state2, choice2, reward, load, new_states, missed, stage2_missed,
+            p_common, loglik, grad, with_grad,
         )  # fmt: skip
     else:
         one_choice_loglik.loglik_participant(
-            theta, state1, choice1, state2, reward, load, reversed_, missed, p_common,
-            STICK_WITHIN_STATE, loglik, grad, with_grad,
+            theta, state1, choice1, state2, reward, load, reversed_, missed, stage2_missed,
+            p_common, STICK_WITHIN_STATE, loglik, grad, with_grad,
         )  # fmt: skip
 
 
 @njit(cache=True, error_model="numpy")
 def loglik_cohort(
     kind, thetas, offsets, choice1, state2, choice2, reward, load, new_states, missed,
-    state1, reversed_, p_common, loglik, totals, grads, with_grad,
+    stage2_missed, state1, reversed_, p_common, loglik, totals, grads, with_grad,
 ):  # fmt: skip
     """Log-likelihood of a cohort (serial: it runs inside samplers' own threads).
 
@@ -58,8 +58,9 @@ def loglik_cohort(
     kind : int, ``HYBRID``, ``ARBITRATOR`` or ``ONE_CHOICE``
     thetas : float64 (n_participants, n_parameters) kernel parameters
     offsets : int64 (n_participants + 1,) trial ranges in the flat arrays
-    choice1 ... missed : flat per-trial arrays (see ``hybrid_loglik``); ``load`` is
-        the per-trial condition level selecting ``w_load``
+    choice1 ... stage2_missed : flat per-trial arrays (see ``hybrid_loglik``);
+        ``load`` is the per-trial condition level selecting ``w_load``; ``missed``
+        any missed trial, ``stage2_missed`` the half-missed ones among them
     state1 : int8 (n_trials,) first-stage state (``ONE_CHOICE`` only)
     reversed_ : bool (n_trials,) transitions reversed (``ONE_CHOICE`` only)
     p_common : float
@@ -72,8 +73,8 @@ def loglik_cohort(
         lo, hi = offsets[i], offsets[i + 1]
         participant_loglik(
             kind, thetas[i], choice1[lo:hi], state2[lo:hi], choice2[lo:hi], reward[lo:hi],
-            load[lo:hi], new_states[lo:hi], missed[lo:hi], state1[lo:hi], reversed_[lo:hi],
-            p_common, loglik[lo:hi], grads[i], with_grad,
+            load[lo:hi], new_states[lo:hi], missed[lo:hi], stage2_missed[lo:hi], state1[lo:hi],
+            reversed_[lo:hi], p_common, loglik[lo:hi], grads[i], with_grad,
         )  # fmt: skip
         totals[i] = loglik[lo:hi].sum()
 
@@ -81,7 +82,7 @@ def loglik_cohort(
 @njit(cache=True, parallel=True, error_model="numpy")
 def loglik_draws(
     kind, thetas, offsets, choice1, state2, choice2, reward, load, new_states, missed,
-    state1, reversed_, p_common, loglik,
+    stage2_missed, state1, reversed_, p_common, loglik,
 ):  # fmt: skip
     """Per-trial log-likelihood for many posterior draws, in parallel over draws.
 
@@ -96,5 +97,6 @@ def loglik_draws(
             participant_loglik(
                 kind, thetas[d, i], choice1[lo:hi], state2[lo:hi], choice2[lo:hi],
                 reward[lo:hi], load[lo:hi], new_states[lo:hi], missed[lo:hi],
-                state1[lo:hi], reversed_[lo:hi], p_common, loglik[d, lo:hi], grad, False,
+                stage2_missed[lo:hi], state1[lo:hi], reversed_[lo:hi], p_common,
+                loglik[d, lo:hi], grad, False,
             )  # fmt: skip

@@ -52,12 +52,25 @@ high stakes → level 1). The agents of :mod:`cogarb.agents` tie both to one ``w
 unless a condition effect is fitted.
 
 Rewards are used as given (the caller scales points).
+
+**Missed trials** (a replay passes the observed participant's masks; a
+simulation from scratch misses nothing), as the likelihood
+(:mod:`.one_choice_loglik`) treats them:
+
+* fully missed (no first-stage choice): no choice, no learning, the
+  perseveration reference unchanged. Outputs ``choice1 = state2 = MISSING`` (−1),
+  ``reward`` NaN, ``common`` false, internals NaN.
+* half-missed (``stage2_missed``: choice and transition made, the reward not
+  collected): the choice and transition are drawn as usual, then the trial
+  stops: ``reward`` NaN, internals ``delta1``/``delta2`` NaN, no value update (no
+  transition model is learned here, so there is nothing else to learn); the
+  perseveration reference becomes this choice (in this first-stage state).
 """
 
 import numpy as np
 from numba import njit, prange
 
-from cogarb._kernels.hybrid import logistic, stage1_logit, transition
+from cogarb._kernels.hybrid import MISSING, logistic, stage1_logit, transition
 
 # Order of the columns of the parameter matrix the kernels take.
 PARAMETER_ORDER = ("alpha1", "alpha2", "lambda", "beta1", "p", "w_noload", "w_load")
@@ -129,14 +142,15 @@ def td_update(state, state1, choice1, state2, reward, alpha1, alpha2, lam):
 @njit(cache=True, error_model="numpy")
 def play_trial(
     state, state1_t, w, beta1, p, previous, reversed_t, p_common, u, payoff_t, bernoulli,
-    t, choice1, state2, reward, common, internals, record,
+    t, choice1, state2, reward, common, internals, record, stage2,
 ):  # fmt: skip
     """Choose, transit and get rewarded on trial ``t``; write the outputs.
 
     ``previous`` is the effective previous choice; ``u`` holds the trial's three
     uniform draws (choice, transition, reward). ``payoff_t[s]`` is the reward
     probability of state ``s`` if ``bernoulli``, else its payoff. With
-    ``record``, writes internals columns 0-6. Returns (choice1, state2, reward).
+    ``record``, writes internals columns 0-6. With ``stage2`` false (a half-missed
+    trial) no reward is collected (NaN). Returns (choice1, state2, reward).
     """
     q_mb0 = model_based_value(state, 0, p_common, reversed_t)
     q_mb1 = model_based_value(state, 1, p_common, reversed_t)
@@ -144,7 +158,9 @@ def play_trial(
     a1 = 1 if u[0] < p1 else 0
     is_common = u[1] < p_common
     s2 = transition(a1, is_common, reversed_t)
-    if bernoulli:
+    if not stage2:
+        r = np.nan
+    elif bernoulli:
         r = 1.0 if u[2] < payoff_t[s2] else 0.0
     else:
         r = payoff_t[s2]
@@ -165,8 +181,8 @@ def play_trial(
 
 @njit(cache=True, error_model="numpy")
 def simulate_participant(
-    theta, state1, condition, payoff, bernoulli, reversed_, p_common, stick_within_state, uniforms,
-    choice1, state2, reward, common, internals, record,
+    theta, state1, condition, payoff, bernoulli, reversed_, missed, stage2_missed, p_common,
+    stick_within_state, uniforms, choice1, state2, reward, common, internals, record,
 ):  # fmt: skip
     """Simulate one participant on a task without a second-stage choice.
 
@@ -179,6 +195,8 @@ def simulate_participant(
         (``bernoulli`` true) or the reward itself, e.g. points (``bernoulli`` false)
     bernoulli : bool
     reversed_ : bool (n_trials,) transition structure swapped
+    missed, stage2_missed : bool (n_trials,) the observed participant's missed and
+        half-missed trials (see the module docstring); all false to simulate
     p_common : float, P(common destination | action); 1 for deterministic tasks
     stick_within_state : bool, perseveration only towards a choice made in the
         same first-stage state (see the module docstring)
@@ -195,14 +213,26 @@ def simulate_participant(
     previous_state1 = -1
     previous_choice1 = -1
     for t in range(uniforms.shape[0]):
+        stage2 = not stage2_missed[t]
+        if missed[t] and stage2:
+            choice1[t] = MISSING
+            state2[t] = MISSING
+            reward[t] = np.nan
+            common[t] = False
+            if record:
+                internals[t, :] = np.nan
+            continue
         s1 = state1[t]
         w = theta[6] if condition[t] else theta[5]
         previous = effective_previous(previous_state1, previous_choice1, s1, stick_within_state)
         a1, s2, r = play_trial(
             state, s1, w, beta1, p, previous, reversed_[t], p_common, uniforms[t],
-            payoff[t], bernoulli, t, choice1, state2, reward, common, internals, record,
+            payoff[t], bernoulli, t, choice1, state2, reward, common, internals, record, stage2,
         )  # fmt: skip
-        d1, d2 = td_update(state, s1, a1, s2, r, alpha1, alpha2, lam)
+        if stage2:
+            d1, d2 = td_update(state, s1, a1, s2, r, alpha1, alpha2, lam)
+        else:
+            d1 = d2 = np.nan
         if record:
             internals[t, 7] = d1
             internals[t, 8] = d2
@@ -223,11 +253,12 @@ def simulate_cohort(
     :func:`simulate_participant` (``internals`` (n, n_trials or 0,
     len(INTERNALS))). Schedules shared by all participants can be passed as
     ``numpy.broadcast_to`` views. Every random number comes in ``uniforms``, so the
-    result does not depend on the number of threads.
+    result does not depend on the number of threads. Nothing is missed.
     """
+    no_miss = np.zeros(uniforms.shape[1], np.bool_)
     for i in prange(thetas.shape[0]):
         simulate_participant(
-            thetas[i], state1[i], condition[i], payoff[i], bernoulli, reversed_[i], p_common,
-            stick_within_state, uniforms[i], choice1[i], state2[i], reward[i], common[i],
-            internals[i], record,
+            thetas[i], state1[i], condition[i], payoff[i], bernoulli, reversed_[i], no_miss,
+            no_miss, p_common, stick_within_state, uniforms[i], choice1[i], state2[i],
+            reward[i], common[i], internals[i], record,
         )  # fmt: skip

@@ -27,10 +27,19 @@ with e_k the k-th unit vector and ``s_prev`` = +1/−1/0 for an effective previo
 choice 1/0/none. No ``max`` is involved (there is no second-stage choice), so the
 log-likelihood is smooth in θ.
 
-**Missed trials** (``missed[t]``) are excluded: no value update, no likelihood
-term (ℓ_t = 0), and the perseveration bonus keeps pointing at the last choice
-actually made (and, for ``stick_within_state``, at the first-stage state it was
-made in). Deleting a missed trial from the data gives the same log-likelihood.
+**Missed trials.** ``missed[t]`` marks any missing response (the schema's
+``missed``: choice1, state2 or reward missing); ``stage2_missed[t]`` the
+half-missed trials among them (choice1 and state2 observed, the reward not
+collected).
+
+* Fully missed: excluded: no value update, no likelihood term (ℓ_t = 0), and
+  the perseveration bonus keeps pointing at the last choice actually made (and,
+  for ``stick_within_state``, at the first-stage state it was made in). Deleting
+  such a trial from the data gives the same log-likelihood.
+* Half-missed: ℓ_t = log P(a1_t | s1_t) with its gradient, the perseveration
+  reference becomes (s1_t, a1_t), and no value update (no reward to learn from;
+  no transition model is learned by this family, so the observed transition
+  changes nothing else).
 The transition and the reward are not modelled (they are observed), so a
 deterministic task (``p_common = 1``) needs no special case.
 """
@@ -110,8 +119,8 @@ def td_update_with_sensitivities(
 
 @njit(cache=True, error_model="numpy")
 def loglik_participant(
-    theta, state1, choice1, state2, reward, condition, reversed_, missed, p_common,
-    stick_within_state, loglik, grad, with_grad,
+    theta, state1, choice1, state2, reward, condition, reversed_, missed, stage2_missed,
+    p_common, stick_within_state, loglik, grad, with_grad,
 ):  # fmt: skip
     """Per-trial log-likelihood of one participant's first-stage choices.
 
@@ -123,10 +132,10 @@ def loglik_participant(
         common destination of action s when not reversed)
     reward : float64 (n_trials,) as used by the update (points already scaled)
     condition : int8 (n_trials,) 1 where ``w_load`` applies, else 0 (``w_noload``)
-    reversed_, missed : bool (n_trials,)
+    reversed_, missed, stage2_missed : bool (n_trials,) (see the module docstring)
     p_common : float, the instructed common-transition probability (1 for Kool)
     stick_within_state : bool, see :mod:`cogarb._kernels.one_choice`
-    loglik : float64 (n_trials,) output, ℓ_t (0 on missed trials)
+    loglik : float64 (n_trials,) output, ℓ_t (0 on fully missed trials)
     grad : float64 (7,) output, d Σ_t ℓ_t / dθ (written only if ``with_grad``)
 
     Returns
@@ -142,7 +151,8 @@ def loglik_participant(
     previous_choice1 = -1
     total = 0.0
     for t in range(choice1.shape[0]):
-        if missed[t]:
+        stage2 = not stage2_missed[t]
+        if missed[t] and stage2:
             loglik[t] = 0.0
             continue
         s1, a1 = state1[t], choice1[t]
@@ -153,9 +163,10 @@ def loglik_participant(
             p_common, a1, grad, with_grad,
         )  # fmt: skip
         total += loglik[t]
-        td_update_with_sensitivities(
-            state, dstate, s1, a1, state2[t], reward[t], alpha1, alpha2, lam, with_grad
-        )
+        if stage2:
+            td_update_with_sensitivities(
+                state, dstate, s1, a1, state2[t], reward[t], alpha1, alpha2, lam, with_grad
+            )
         previous_state1 = s1
         previous_choice1 = a1
     return total
@@ -163,8 +174,8 @@ def loglik_participant(
 
 @njit(cache=True, error_model="numpy")
 def loglik_cohort(
-    thetas, offsets, state1, choice1, state2, reward, condition, reversed_, missed, p_common,
-    stick_within_state, loglik, totals, grads, with_grad,
+    thetas, offsets, state1, choice1, state2, reward, condition, reversed_, missed,
+    stage2_missed, p_common, stick_within_state, loglik, totals, grads, with_grad,
 ):  # fmt: skip
     """Log-likelihood of a cohort (serial: it runs inside samplers' own threads).
 
@@ -173,7 +184,7 @@ def loglik_cohort(
     thetas : float64 (n_participants, 7) parameters
     offsets : int64 (n_participants + 1,) participant i's trials are
         ``offsets[i]:offsets[i + 1]`` of the flat per-trial arrays
-    state1 ... missed : flat per-trial arrays (see :func:`loglik_participant`)
+    state1 ... stage2_missed : flat per-trial arrays (see :func:`loglik_participant`)
     p_common : float
     stick_within_state : bool
     loglik : float64 (n_trials,) output, per-trial ℓ_t
@@ -185,15 +196,15 @@ def loglik_cohort(
         lo, hi = offsets[i], offsets[i + 1]
         totals[i] = loglik_participant(
             thetas[i], state1[lo:hi], choice1[lo:hi], state2[lo:hi], reward[lo:hi],
-            condition[lo:hi], reversed_[lo:hi], missed[lo:hi], p_common, stick_within_state,
-            loglik[lo:hi], grads[i], with_grad,
+            condition[lo:hi], reversed_[lo:hi], missed[lo:hi], stage2_missed[lo:hi], p_common,
+            stick_within_state, loglik[lo:hi], grads[i], with_grad,
         )  # fmt: skip
 
 
 @njit(cache=True, parallel=True, error_model="numpy")
 def loglik_draws(
-    thetas, offsets, state1, choice1, state2, reward, condition, reversed_, missed, p_common,
-    stick_within_state, loglik,
+    thetas, offsets, state1, choice1, state2, reward, condition, reversed_, missed,
+    stage2_missed, p_common, stick_within_state, loglik,
 ):  # fmt: skip
     """Per-trial log-likelihood for many posterior draws, in parallel over draws.
 
@@ -207,6 +218,6 @@ def loglik_draws(
             lo, hi = offsets[i], offsets[i + 1]
             loglik_participant(
                 thetas[d, i], state1[lo:hi], choice1[lo:hi], state2[lo:hi], reward[lo:hi],
-                condition[lo:hi], reversed_[lo:hi], missed[lo:hi], p_common,
-                stick_within_state, loglik[d, lo:hi], grad, False,
+                condition[lo:hi], reversed_[lo:hi], missed[lo:hi], stage2_missed[lo:hi],
+                p_common, stick_within_state, loglik[d, lo:hi], grad, False,
             )  # fmt: skip
