@@ -572,10 +572,10 @@ def predictive_stay_probabilities(
     ``posterior_predictive``) replaces the observed choices, states, rewards and
     transitions of the trials with a first-stage choice (its ``obs``); fully missed
     trials stay missed, and on half-missed trials (second stage missed) the
-    simulated participant missed the second stage too (``choice2`` coded −1, read
-    here as missing, and ``reward`` NaN), so pairs are formed exactly as in the
-    observed data. The group table of :func:`stay_probabilities` is computed for
-    every draw.
+    simulated participant missed the second stage too (``reward`` NaN, so the trial
+    starts no pair; its ``choice2`` code −1 is never read by the stay analysis), so
+    pairs are formed exactly as in the observed data. The group table of
+    :func:`stay_probabilities` is computed for every draw.
 
     Parameters
     ----------
@@ -615,12 +615,7 @@ def predictive_stay_probabilities(
         simulated = base.copy()
         for name in names:
             column = simulated[name].copy()  # keeps its dtype (nullable where trials are missed)
-            values = stacked[name][k]
-            not_made = values < 0 if values.dtype.kind == "i" else None  # code −1
-            if not_made is not None and not_made.any():
-                values = pd.array(values, dtype="Int8")
-                values[not_made] = pd.NA
-            column.iloc[rows] = values
+            column.iloc[rows] = stacked[name][k]
             simulated[name] = column
         tables.append(stay_probabilities(simulated, by).group.assign(draw=k))
     draws = pd.concat(tables)
