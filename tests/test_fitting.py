@@ -29,7 +29,7 @@ pytestmark = pytest.mark.filterwarnings("error:Numba will use object mode:UserWa
 FEW = {"draws": 30, "tune": 30, "chains": 2, "progress": False}
 
 
-def cohort(task="otto2013_load", agent="hybrid_load", n=6, n_trials=60, seed=3):
+def cohort(task="otto2013_load", agent="hybrid_load", n=6, n_trials=60, seed=3, half_missed=True):
     trials = cogarb.simulate(task, agent, n_participants=n, seed=seed)
     trials = trials[trials["trial"] <= n_trials].reset_index(drop=True)
     # one participant-level covariate, constant within participant
@@ -37,7 +37,8 @@ def cohort(task="otto2013_load", agent="hybrid_load", n=6, n_trials=60, seed=3):
     trials["compulsivity"] = trials["participant"].map(score).astype(float)
     missed = [4, len(trials) * 2 // 3]
     trials.loc[missed, ["choice1", "state2", "choice2", "reward", "common"]] = None
-    trials.loc[[10, len(trials) // 2], ["choice2", "reward"]] = None  # half-missed
+    if half_missed:  # the second stage missed, the first-stage choice made
+        trials.loc[[10, len(trials) // 2], ["choice2", "reward"]] = None
     return cogarb.validate_trials(trials)
 
 
@@ -335,7 +336,7 @@ def test_hbayesdm_reader(tmp_path):
 
 
 def test_hbayesdm_reader_agrees_with_the_tidy_file(tmp_path):
-    trials = cohort(n=2, n_trials=15)
+    trials = cohort(n=2, n_trials=15, half_missed=False)  # hBayesDM's format has none
     hb = pd.DataFrame(
         {
             "subjID": trials["participant"].astype(str),
