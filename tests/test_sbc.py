@@ -307,3 +307,25 @@ def test_sbc_figure_has_a_panel_per_parameter(three):
     visible = [ax for ax in figure.axes if ax.get_visible()]
     assert len(visible) == len(three.parameters)
     assert {ax.get_title().split()[0] for ax in visible} == set(three.parameters)
+
+
+def test_recover_seeds_tables_each_cohort(short_task):
+    """recover_seeds: one recover() per spawned seed; the table holds each cohort's own
+    r and coverage, and the summary their mean and minimum."""
+    from cogarb.recovery import cohort_seeds, recover, recover_seeds
+
+    seeds = cohort_seeds(5, 2)
+    assert seeds == cohort_seeds(5, 2) and len(set(seeds)) == 2
+    assert all(0 <= s < 2**62 for s in seeds)
+    options = {"draws": 30, "tune": 30, "chains": 2, "progress": False}
+    result = recover_seeds("mb", short_task, 3, n_seeds=2, seed=5, **options)
+    assert result.per_seed["seed"].unique().tolist() == seeds
+    second = recover("mb", short_task, 3, seed=seeds[1], **options).summary
+    mine = result.per_seed[result.per_seed["cohort"] == 1].set_index("parameter")
+    assert np.allclose(mine["r"], second.loc[mine.index, "r"])
+    assert np.allclose(mine["coverage"], second.loc[mine.index, "coverage"])
+    by = result.per_seed.groupby("parameter")
+    assert np.allclose(result.summary["r_mean"], by["r"].mean()[result.summary.index])
+    assert np.allclose(result.summary["coverage_min"], by["coverage"].min()[result.summary.index])
+    with pytest.raises(ValueError, match="number of seeds"):
+        cohort_seeds(0, 0)
