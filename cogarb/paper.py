@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import string
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -259,6 +260,58 @@ def _fit_size(idata) -> str:
     return f"{sizes['chain']} chains × {sizes['draw']} draws"
 
 
+def fit_verdict(prefix: str, found: Mapping) -> dict:
+    """The paper's record of one fit's convergence, keyed ``<prefix>_...``.
+
+    ``<prefix>_converged`` (bool: every threshold of
+    :func:`cogarb.runs.convergence_problems` met), ``<prefix>_problems`` (what
+    failed, "" when nothing did) and ``<prefix>_diagnostics`` (the diagnostics
+    themselves). The paper quotes a fit's estimates only when it converged: the
+    template's ``<!-- if <prefix>_converged -->`` blocks (:func:`render_paper`)
+    hold those sentences, and the figure functions leave such a fit's estimates
+    out of the figure (saying why in its place).
+    """
+    from cogarb.runs import convergence_problems
+
+    problems = convergence_problems(found)
+    return {
+        f"{prefix}_converged": not problems,
+        f"{prefix}_problems": "; ".join(problems),
+        f"{prefix}_diagnostics": dict(found),
+    }
+
+
+def _verdict_of(prefix: str, idata) -> dict:
+    from cogarb.fitting import diagnostics
+
+    return fit_verdict(prefix, diagnostics(idata))
+
+
+def _withhold(ax, reason: str) -> None:
+    """Empty the panel ``ax`` and say in its place why its estimates are not shown."""
+    title = ax.get_title()
+    ax.cla()
+    ax.set_axis_off()
+    ax.set_title(title, fontsize="medium")
+    ax.text(0.5, 0.5, f"not shown:\n{reason}", ha="center", va="center", wrap=True,
+            fontsize="small", color="firebrick", transform=ax.transAxes)  # fmt: skip
+
+
+def _notice_figure(title: str, reason: str):
+    """A figure that only says why its estimates are not shown."""
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(6, 2.4), layout="constrained")
+    ax = figure.subplots()
+    ax.set_title(title)
+    _withhold(ax, reason)
+    return figure
+
+
+def _unconverged(problems: str) -> str:
+    return f"the fit has not converged ({problems})"
+
+
 def _fit(trials: pd.DataFrame, agent: str, settings: PaperSettings, **options):
     return cogarb.fit(
         trials,
@@ -320,23 +373,29 @@ def figure_load(settings: PaperSettings) -> PaperFigure:
         rows.append({"source": "simulated arbitrator (true w)", "condition": label, **simulated})
         numbers[f"f2_sim_w_{level}"] = simulated["mean"]
     idata = _fit(trials.drop(columns=["w"]), "hybrid", settings, conditions={"w": "load"})
-    # the mean over participants of each participant's w (comparable with the simulated
-    # mean), not mu_w, which is the population median
-    low, high = _two_levels(idata.posterior["w"], "load")
-    mean_w = idata.posterior["w"].mean("participant")
-    for level, label in zip((low, high), names.values(), strict=True):
-        fitted = _interval(mean_w.sel(load=level))
-        rows.append({"source": "fitted hybrid, w by load", "condition": label, **fitted})
-        numbers[f"f2_fit_w_{int(float(level))}"] = fitted["mean"]
-    difference = _interval(mean_w.sel(load=high) - mean_w.sel(load=low))
-    numbers |= {f"f2_fit_diff_{k}": v for k, v in difference.items()}
+    numbers |= _verdict_of("f2_fit", idata)
+    if numbers["f2_fit_converged"]:
+        # the mean over participants of each participant's w (comparable with the
+        # simulated mean), not mu_w, which is the population median
+        low, high = _two_levels(idata.posterior["w"], "load")
+        mean_w = idata.posterior["w"].mean("participant")
+        for level, label in zip((low, high), names.values(), strict=True):
+            fitted = _interval(mean_w.sel(load=level))
+            rows.append({"source": "fitted hybrid, w by load", "condition": label, **fitted})
+            numbers[f"f2_fit_w_{int(float(level))}"] = fitted["mean"]
+        difference = _interval(mean_w.sel(load=high) - mean_w.sel(load=low))
+        numbers |= {f"f2_fit_diff_{k}": v for k, v in difference.items()}
     regression = stay_regression(trials, by="load").pooled
     for level in names:
         row = regression[
             (regression["load"] == level) & (regression["term"] == "reward:transition")
         ]
         numbers[f"f2_interaction_{level}"] = float(row["estimate"].iloc[0])
-    return PaperFigure("F2_load", load_figure(stays, pd.DataFrame(rows)), numbers)
+    figure = load_figure(stays, pd.DataFrame(rows))
+    if not numbers["f2_fit_converged"]:
+        reason = f"fitted hybrid not shown: not converged\n({numbers['f2_fit_problems']})"
+        figure.subfigs[1].axes[0].set_xlabel(reason, color="firebrick", fontsize="small", wrap=True)
+    return PaperFigure("F2_load", figure, numbers)
 
 
 def _two_levels(draws, dim: str) -> tuple[str, str]:
@@ -391,7 +450,11 @@ def figure_recovery(settings: PaperSettings) -> PaperFigure:
         chains=settings.chains,
         progress=False,
     )
-    numbers = {"f4_participants": n}
+    numbers = {"f4_participants": n, **_verdict_of("f4_fit", result.idata)}
+    if not numbers["f4_fit_converged"]:
+        title = f"Recovery of the hierarchical hybrid ({n} participants)"
+        figure = _notice_figure(title, _unconverged(numbers["f4_fit_problems"]))
+        return PaperFigure("F4_recovery", figure, numbers)
     for name, row in result.summary.iterrows():
         numbers[f"f4_r_{name}"] = float(row["r"])
         numbers[f"f4_coverage_{name}"] = float(row["coverage"])
@@ -429,8 +492,10 @@ def figure_comparison(
     compared fits of the manifest's ``comparison.quick`` dataset on its first
     participants.
     """
+    from cogarb.fitting import diagnostics
+
     fits_dir, manifest = Path(fits_dir), as_manifest(manifest)
-    tables, notes = {}, []
+    found, notes = {}, []  # label -> (comparison table, {fit: diagnostics})
     if settings.real_participants is not None:
         quick = manifest.quick_comparison
         spec, trials, options = _spec_subset(fits_dir, quick, settings)
@@ -439,19 +504,43 @@ def figure_comparison(
             for job in spec.fits
             if job.name in spec.compare
         }
-        tables[manifest.compared[quick]] = cogarb.compare(fits)
+        checks = {name: diagnostics(idata) for name, idata in fits.items()}
+        by_participant = cogarb.compare(fits, by="participant")
+        found[manifest.compared[quick]] = (cogarb.compare(fits), checks, by_participant)
     else:
         for dataset, label in manifest.compared.items():
             try:
-                tables[label] = _read_comparison(fits_dir, dataset)
+                found[label] = _read_comparison(fits_dir, dataset)
             except FileNotFoundError as err:  # missing, unfinished or stale: said, not used
                 notes.append(str(err))
-    if not tables:
+    if not found:
         raise FileNotFoundError(
             f"no finished model comparison under {fits_dir}/*/out/compare.csv "
             "(run `cogarb fit fits/<dataset>/fit.toml`, or make the quick figures: --quick)"
         )
-    numbers = {"f5_datasets": len(tables)}
+    tables, participant_tables, withheld = {}, {}, []
+    for label, (table, checks, by_participant) in found.items():
+        verdicts = {name: fit_verdict("fit", check) for name, check in checks.items()}
+        failing = [f"{name}: {v['fit_problems']}" for name, v in verdicts.items()
+                   if not v["fit_converged"]]  # fmt: skip
+        if failing:  # an unconverged fit ranks nothing: the comparison is not stated
+            withheld.append(f"{label} ({'; '.join(failing)})")
+        else:
+            tables[label], participant_tables[label] = table, by_participant
+    numbers = {
+        "f5_datasets": len(tables),
+        "f5_converged": bool(tables),
+        "f5_withheld": "; ".join(withheld) or "none",
+        "f5_withheld_count": len(withheld),
+    }
+    notes += [f"comparison not stated, a fit has not converged: {w}" for w in withheld]
+    if not tables:
+        figure = _notice_figure(
+            "Model comparison (PSIS-LOO)",
+            f"no comparison whose fits all converged\n({len(withheld)} withheld: see the notes)",
+        )
+        numbers["f5_summary"] = ""
+        return PaperFigure("F5_comparison", figure, numbers, notes)
     for k, (label, table) in enumerate(tables.items()):
         ranked = table.sort_values("elpd_diff")
         numbers[f"f5_{k}_label"] = label
@@ -459,23 +548,42 @@ def figure_comparison(
         numbers[f"f5_{k}_second"] = str(ranked.index[1])
         numbers[f"f5_{k}_second_diff"] = float(ranked["elpd_diff"].iloc[1])
         numbers[f"f5_{k}_second_dse"] = float(ranked["dse"].iloc[1])
+        numbers[f"f5_{k}_by_participant"] = _participant_check(ranked, participant_tables[label])
     numbers["f5_summary"] = "; ".join(
         f"{numbers[f'f5_{k}_label']}: {numbers[f'f5_{k}_best']} first, "
         f"{numbers[f'f5_{k}_second']} {numbers[f'f5_{k}_second_diff']:.1f} ± "
-        f"{numbers[f'f5_{k}_second_dse']:.1f} behind"
+        f"{numbers[f'f5_{k}_second_dse']:.1f} behind ({numbers[f'f5_{k}_by_participant']})"
         for k in range(len(tables))
     )
     return PaperFigure("F5_comparison", model_comparison_figure(tables), numbers, notes)
 
 
-def _read_comparison(fits_dir: Path, dataset: str) -> pd.DataFrame:
-    """A dataset's ``compare.csv``, only while every compared fit is finished and current."""
-    from cogarb.runs import read_comparison
+def _participant_check(ranked: pd.DataFrame, by_participant: pd.DataFrame | None) -> str:
+    """Whether leaving out whole participants ranks the agents as leaving out trials does."""
+    if by_participant is None:
+        return "not checked leaving out participants: rerun the comparison"
+    order = list(by_participant.sort_values("elpd_diff").index)
+    if order == list(ranked.index):
+        return "the same order leaving out participants"
+    second = by_participant.sort_values("elpd_diff").iloc[1]
+    return (
+        f"leaving out participants: {order[0]} first, {order[1]} "
+        f"{second['elpd_diff']:.1f} ± {second['dse']:.1f} behind"
+    )
+
+
+def _read_comparison(fits_dir: Path, dataset: str) -> tuple[pd.DataFrame, dict, object]:
+    """A dataset's ``compare.csv``, only while every compared fit is finished and
+    current; the ``diagnostics.json`` of each compared fit; and the comparison by
+    participant (None when the comparison predates it)."""
+    from cogarb.runs import read_comparison, read_comparison_by_participant, read_diagnostics
 
     spec = load_fit_spec(fits_dir / dataset / "fit.toml")
     jobs = {job.name: job for job in spec.fits}
     fingerprints = {name: spec.fingerprint(jobs[name]) for name in spec.compare}
-    return read_comparison(spec.out, fingerprints, f"cogarb fit {spec.source}")
+    table = read_comparison(spec.out, fingerprints, f"cogarb fit {spec.source}")
+    checks = {name: read_diagnostics(spec.out / name) for name in spec.compare}
+    return table, checks, read_comparison_by_participant(spec.out, fingerprints)
 
 
 def _read_fit(fits_dir: Path, dataset: str, name: str):
@@ -525,24 +633,28 @@ def figure_real_data(
             f"the {dataset} fit has {len(fitted_ids)} participants, not the "
             f"{len(data.participants)} of {spec.data}: refit it on the whole dataset"
         )
-    add_posterior_predictive(idata, agent, data, None, settings.ppc_draws, settings.seed)
     observed = stay_probabilities(trials, by=None)
-    predicted = predictive_stay_probabilities(trials, idata, by=None)
     numbers = {
         "f6_gillan_participants": trials["participant"].nunique(),
         "f6_gillan_fit": _fit_size(idata),
-        "f6_ppc_draws": int(idata.posterior_predictive.sizes["chain"])
-        * int(idata.posterior_predictive.sizes["draw"]),
+        **_verdict_of("f6_gillan", idata),
     }
     numbers |= _stay_numbers("f6_observed", observed)
-    for row in predicted.itertuples():
-        numbers[f"f6_predicted_{CELL_KEYS[(row.previous_reward, row.transition)]}"] = row.mean
+    predicted = pd.DataFrame(columns=["previous_reward", "transition", "mean", "ci_low", "ci_high"])
     slopes = []
-    for name in manifest.covariates:
-        draws = idata.posterior[f"slope_w_{name}"].to_numpy()
-        slopes.append({"label": name.replace("_", " "), **_interval(draws)})
-        numbers |= {f"f6_slope_{name}_{k}": v for k, v in _interval(draws).items()}
-        numbers[f"f6_slope_{name}_p_negative"] = float((draws < 0).mean())
+    if numbers["f6_gillan_converged"]:
+        add_posterior_predictive(idata, agent, data, None, settings.ppc_draws, settings.seed)
+        predicted = predictive_stay_probabilities(trials, idata, by=None)
+        sizes = idata.posterior_predictive.sizes
+        numbers["f6_ppc_draws"] = int(sizes["chain"]) * int(sizes["draw"])
+        for row in predicted.itertuples():
+            cell = CELL_KEYS[(row.previous_reward, row.transition)]
+            numbers[f"f6_predicted_{cell}"] = row.mean
+        for name in manifest.covariates:
+            draws = idata.posterior[f"slope_w_{name}"].to_numpy()
+            slopes.append({"label": name.replace("_", " "), **_interval(draws)})
+            numbers |= {f"f6_slope_{name}_{k}": v for k, v in _interval(draws).items()}
+            numbers[f"f6_slope_{name}_p_negative"] = float((draws < 0).mean())
     stakes = []
     for entry in manifest.stakes:
         if quick:
@@ -553,25 +665,42 @@ def figure_real_data(
             )  # fmt: skip
         else:
             fitted = _read_fit(fits_dir, entry.dataset, entry.fit)
+        key, task = entry.key, entry.task
+        numbers[f"f6_{key}_participants"] = int(fitted.posterior.sizes["participant"])
+        numbers[f"f6_{key}_fit"] = _fit_size(fitted)
+        numbers |= _verdict_of(f"f6_{key}", fitted)
+        if not numbers[f"f6_{key}_converged"]:
+            continue
         mu_w = fitted.posterior["mu_w"]
         low, high = _two_levels(mu_w, "stakes")
-        key, task = entry.key, entry.task
         for level, name in ((low, "low"), (high, "high")):
             interval = _interval(mu_w.sel(stakes=level))
             stakes.append({"label": f"{task}, {name} stakes", "task": task, **interval})
             numbers[f"f6_{key}_w_{name}"] = interval["mean"]
         difference = _interval(mu_w.sel(stakes=high) - mu_w.sel(stakes=low))
         numbers |= {f"f6_{key}_diff_{k}": v for k, v in difference.items()}
-        numbers[f"f6_{key}_participants"] = int(fitted.posterior.sizes["participant"])
-        numbers[f"f6_{key}_fit"] = _fit_size(fitted)
     titles = (
         "Gillan 2016 study 2: observed (bars)\nvs posterior predictive",
         "Gillan 2016 study 2: effects on logit w",
         "Kool 2017: w by stakes",
     )
-    figure = real_data_figure(
-        observed, predicted, pd.DataFrame(slopes), pd.DataFrame(stakes), titles
-    )
+    stakes_rows = pd.DataFrame(stakes, columns=["label", "task", "mean", "ci_low", "ci_high"])
+    slope_rows = pd.DataFrame(slopes, columns=["label", "mean", "ci_low", "ci_high"])
+    figure = real_data_figure(observed, predicted, slope_rows, stakes_rows, titles)
+    ax_ppc, ax_slope, ax_stakes = figure.axes[:3]
+    if not numbers["f6_gillan_converged"]:
+        reason = _unconverged(numbers["f6_gillan_problems"])
+        ax_ppc.set_xlabel(f"posterior predictive not shown:\n{reason}", color="firebrick",
+                          fontsize="small", wrap=True)  # fmt: skip
+        _withhold(ax_slope, reason)
+    unconverged = [e for e in manifest.stakes if not numbers[f"f6_{e.key}_converged"]]
+    if unconverged:
+        reasons = "\n".join(f"{e.task}: {_unconverged(numbers[f'f6_{e.key}_problems'])}"
+                             for e in unconverged)  # fmt: skip
+        if stakes_rows.empty:
+            _withhold(ax_stakes, reasons)
+        else:
+            ax_stakes.set_xlabel(f"group w; not shown:\n{reasons}", fontsize="small", wrap=True)
     return PaperFigure("F6_real_data", figure, numbers)
 
 
@@ -649,14 +778,54 @@ def _real_data_manifest(fits_dir, manifest) -> PaperManifest:
     return manifest
 
 
+_BLOCK = re.compile(
+    r"<!-- if (?P<key>[a-z_0-9]+) -->\n(?P<then>.*?)"
+    r"(?:<!-- else -->\n(?P<otherwise>.*?))?<!-- end -->\n",
+    re.DOTALL,
+)
+
+
+def choose_blocks(template: str, numbers: Mapping[str, object]) -> str:
+    """Keep the branch of each ``<!-- if key -->`` … ``<!-- else -->`` … ``<!-- end -->``
+    block of ``template`` that ``numbers[key]`` (a bool) selects; the ``else`` part is
+    optional. Each marker stands on a line of its own; blocks do not nest.
+
+    This is how the paper states a fit's estimates only when the fit converged
+    (``key`` = ``<prefix>_converged``, see :func:`fit_verdict`).
+
+    Raises
+    ------
+    KeyError
+        When a block's key is not in ``numbers``.
+    TypeError
+        When its value is not a bool.
+    """
+
+    def choose(match: re.Match) -> str:
+        key = match["key"]
+        if key not in numbers:
+            raise KeyError(f"the paper template's block <!-- if {key} --> has no such number")
+        if not isinstance(numbers[key], bool):
+            raise TypeError(
+                f"the paper template's block <!-- if {key} --> needs a true/false number, "
+                f"not {numbers[key]!r}"
+            )
+        return match["then"] if numbers[key] else match["otherwise"] or ""
+
+    return _BLOCK.sub(choose, template)
+
+
 def render_paper(template: str, numbers: Mapping[str, object]) -> str:
-    """Fill ``{name}`` / ``{name:.2f}`` fields of the paper's template from ``numbers``.
+    """Fill ``{name}`` / ``{name:.2f}`` fields of the paper's template from ``numbers``,
+    after choosing its conditional blocks (:func:`choose_blocks`): only the fields of
+    the chosen branches need numbers.
 
     Raises
     ------
     KeyError
         Naming the first field of the template with no number.
     """
+    template = choose_blocks(template, numbers)
     missing = [
         name
         for _, name, _, _ in string.Formatter().parse(template)

@@ -14,6 +14,7 @@ from cogarb.analysis import predictive_stay_probabilities, stay_probabilities
 from cogarb.paper import (
     FIGURES,
     PaperSettings,
+    choose_blocks,
     figure_comparison,
     figure_novelty,
     figure_stay,
@@ -102,6 +103,60 @@ def test_render_paper_fills_numbers_and_names_a_missing_one():
         render_paper("{w} and {beta}", {"w": 1})
 
 
+BLOCKS = """A.
+<!-- if fit_converged -->
+w = {w:.2f}.
+<!-- else -->
+not converged ({fit_problems}).
+<!-- end -->
+B.
+<!-- if other_converged -->
+x = {x}.
+<!-- end -->
+C.
+"""
+
+
+def test_paper_blocks_state_a_fits_numbers_only_when_it_converged():
+    converged = {"fit_converged": True, "w": 0.391, "other_converged": True, "x": 2}
+    assert render_paper(BLOCKS, converged) == "A.\nw = 0.39.\nB.\nx = 2.\nC.\n"
+    # the dropped branch's fields need no number: an unconverged fit computes none
+    unconverged = {"fit_converged": False, "fit_problems": "max R-hat 1.200"}
+    unconverged["other_converged"] = False
+    assert render_paper(BLOCKS, unconverged) == "A.\nnot converged (max R-hat 1.200).\nB.\nC.\n"
+    with pytest.raises(KeyError, match="<!-- if other_converged -->"):
+        choose_blocks(BLOCKS, {"fit_converged": True})
+    with pytest.raises(TypeError, match="true/false"):
+        choose_blocks(BLOCKS, {"fit_converged": 1, "other_converged": True})
+
+
+GOOD = {"max_rhat": 1.01, "max_rhat_variable": "mu_w", "min_ess_bulk": 400.0,
+        "min_ess_bulk_variable": "mu_p", "divergences": 0, "tree_depth_hits": 0,
+        "draws": 4000, "chains": 4}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "problem"),
+    [
+        ({}, None),  # exactly at both thresholds: converged
+        ({"max_rhat": 1.0101}, "max R-hat 1.010 > 1.01 (mu_w)"),
+        ({"min_ess_bulk": 399.4}, "min bulk ESS 399 < 400 (mu_p)"),
+        ({"divergences": 1}, "1 divergent transitions"),
+        ({"tree_depth_hits": 3}, "3 draws at the tree-depth limit"),
+        ({"max_rhat": None, "max_rhat_note": "R-hat is undefined for one chain"},
+         "R-hat is undefined for one chain"),
+        ({"min_ess_bulk_undefined": ["p_scale"]}, "R-hat and ESS undefined for p_scale"),
+    ],
+)  # fmt: skip
+def test_fit_verdict_applies_every_threshold(change, problem):
+    from cogarb.paper import fit_verdict
+
+    verdict = fit_verdict("f9", GOOD | change)
+    assert verdict["f9_converged"] is (problem is None)
+    assert verdict["f9_problems"] == (problem or "")
+    assert verdict["f9_diagnostics"] == GOOD | change
+
+
 def test_stay_figure_numbers_show_the_published_signatures():
     made = figure_stay(TINY)
     numbers = made.numbers
@@ -117,10 +172,13 @@ def test_novelty_numbers_rise_after_new_states():
     assert numbers["f3_new_states_peak"] > numbers["f3_new_states_before"] + 0.1
 
 
-def _finished_comparison(fits_dir: Path, dataset: str, table: pd.DataFrame) -> None:
+def _finished_comparison(
+    fits_dir: Path, dataset: str, table: pd.DataFrame, diagnostics: dict = GOOD,
+    by_participant: pd.DataFrame | None = None,
+) -> None:  # fmt: skip
     """A dataset folder whose fits and comparison are finished, as `cogarb fit` leaves it."""
     from cogarb.fitspec import load_fit_spec
-    from cogarb.runs import write_comparison, write_done_marker
+    from cogarb.runs import write_comparison, write_done_marker, write_json
 
     folder = fits_dir / dataset
     folder.mkdir(parents=True)
@@ -135,22 +193,40 @@ def _finished_comparison(fits_dir: Path, dataset: str, table: pd.DataFrame) -> N
     for name, fingerprint in fingerprints.items():
         (spec.out / name).mkdir(parents=True)
         (spec.out / name / "posterior.nc").write_text("a posterior")
+        write_json(spec.out / name / "diagnostics.json", diagnostics)
         write_done_marker(spec.out / name, fingerprint, 1.0, name)
-    write_comparison(spec.out, table, fingerprints)
+    write_comparison(spec.out, table, fingerprints, by_participant)
 
 
 def test_full_comparison_reads_finished_fits_only_and_names_the_rest(tmp_path, manifest):
     table = pd.DataFrame({"elpd_diff": [0.0, 5.0], "dse": [0.0, 2.0]}, index=["hybrid", "mf"])
-    _finished_comparison(tmp_path, "kool2016_daw", table)
+    _finished_comparison(tmp_path, "kool2016_daw", table)  # written before by-participant
+    _finished_comparison(tmp_path, "gillan2016_study1", table, by_participant=table)
+    reversed_ = pd.DataFrame({"elpd_diff": [0.0, 1.5], "dse": [0.0, 0.9]}, index=["mf", "hybrid"])
+    _finished_comparison(tmp_path, "hbayesdm_ts_example", table, by_participant=reversed_)
     _finished_comparison(tmp_path, "kool2016_novel", table)
     _finished_comparison(tmp_path, "kool2017_daw_stakes", table)
+    unconverged = GOOD | {"max_rhat": 1.8, "divergences": 550}
+    _finished_comparison(tmp_path, "castro_rodrigues2022", table, unconverged)
     (tmp_path / "kool2016_novel" / "out" / "mf" / "done.json").unlink()  # interrupted refit
     other = cogarb.simulate("daw2011", "mf", n_participants=2, seed=9)  # data changed since
     cogarb.write_trials(other, tmp_path / "kool2017_daw_stakes" / "t.csv")
     full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
     made = figure_comparison(full, tmp_path, manifest)
-    assert made.numbers["f5_datasets"] == 1  # only the comparison whose fits are finished
-    assert made.numbers["f5_summary"] == "Kool 2016, Daw task: hybrid first, mf 5.0 ± 2.0 behind"
+    assert made.numbers["f5_datasets"] == 3  # only the comparisons whose fits are finished
+    assert made.numbers["f5_summary"] == (
+        "hBayesDM example: hybrid first, mf 5.0 ± 2.0 behind (leaving out participants: mf "
+        "first, hybrid 1.5 ± 0.9 behind); Gillan 2016, study 1: hybrid first, mf 5.0 ± 2.0 "
+        "behind (the same order leaving out participants); Kool 2016, Daw task: hybrid first, "
+        "mf 5.0 ± 2.0 behind (not checked leaving out participants: rerun the comparison)"
+    )
+    # finished and current, but a compared fit has not converged: its ranking is not stated
+    assert made.numbers["f5_withheld"] == (
+        "Castro-Rodrigues 2022 (hybrid: max R-hat 1.800 > 1.01 (mu_w); 550 divergent "
+        "transitions; mf: max R-hat 1.800 > 1.01 (mu_w); 550 divergent transitions)"
+    )
+    assert "Castro-Rodrigues 2022" not in made.numbers["f5_summary"]
+    assert any("Castro-Rodrigues 2022" in note for note in made.notes)
     for dataset in ("kool2016_novel", "kool2017_daw_stakes"):  # unfinished, stale: not used
         assert any(dataset in note and "compare.csv" in note for note in made.notes), dataset
     assert any("gillan2016_study2" in note for note in made.notes)  # no folder at all
@@ -259,11 +335,20 @@ def test_figures_quick_makes_every_figure_and_fills_the_paper(repo, tmp_path, ca
             assert path.stat().st_size > 10_000, path
     numbers = json.loads((out / "numbers.json").read_text())
     assert numbers["settings"] == "quick" and numbers["f6_gillan_participants"] == 40
-    template = (repo / "paper" / "paper_template.md").read_text()
+    template = choose_blocks((repo / "paper" / "paper_template.md").read_text(), numbers)
     fields = {name for _, name, _, _ in string.Formatter().parse(template) if name}
     assert fields - {"figures"} <= set(numbers)
     paper = (out / "paper.md").read_text()
     assert not re.search(r"\{[a-z_0-9]+(:[^}]*)?\}", paper) and "](./F6_real_data.png)" in paper
+    assert "<!-- if" not in paper and "<!-- end -->" not in paper
+    # quick fits (2 chains × 300 draws) cannot reach a bulk ESS of 400: none is quoted
+    for prefix in ("f2_fit", "f4_fit", "f6_gillan", "f6_novel", "f6_daw"):
+        assert numbers[f"{prefix}_converged"] is False, prefix
+        assert numbers[f"{prefix}_problems"] in paper, prefix
+    assert numbers["f5_converged"] is False and "No model comparison is stated" in paper
+    assert not {"f2_fit_w_0", "f4_r_w", "f6_slope_compulsivity_mean", "f6_novel_w_low"} & set(
+        numbers
+    )
     assert not list(out.glob(".*"))  # no temporary file left behind
 
 
@@ -288,3 +373,19 @@ def test_figures_cli_rejects_unknown_figures_and_mixed_settings(tmp_path, capsys
     assert main(["figures", "--quick", "--out", str(tmp_path), "--only", "F1"]) == 2
     assert "holds numbers of full settings" in capsys.readouterr().err
     assert not list(tmp_path.glob("F1_*"))  # refused before any work
+
+
+def test_a_converged_recovery_fit_is_quoted_and_an_unconverged_one_is_not(monkeypatch):
+    """The same tiny fit, judged converged (thresholds patched) and as it is."""
+    import cogarb.runs
+    from cogarb.paper import figure_recovery
+
+    unconverged = figure_recovery(TINY)  # 1 chain × 20 draws: R-hat undefined, ESS tiny
+    assert unconverged.numbers["f4_fit_converged"] is False
+    assert "f4_r_w" not in unconverged.numbers
+    assert len(unconverged.figure.get_axes()) == 1  # the notice alone, no estimates
+    monkeypatch.setattr(cogarb.runs, "convergence_problems", lambda found: [])
+    converged = figure_recovery(TINY)
+    assert converged.numbers["f4_fit_converged"] is True
+    assert -1 <= converged.numbers["f4_r_w"] <= 1
+    assert len(converged.figure.get_axes()) >= 7  # one panel per parameter
