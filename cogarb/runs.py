@@ -26,6 +26,7 @@ import json
 import os
 import shutil
 import tempfile
+import warnings
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -35,8 +36,10 @@ from cogarb._atomic import atomic_path
 DONE = "done.json"
 PREVIOUS = "previous"
 FIT_FILES = ("posterior.nc", "summary.csv", "diagnostics.json")
-COMPARE = "compare.csv"
+COMPARE = "compare.csv"  # PSIS-LOO leaving out one trial at a time
+COMPARE_BY_PARTICIPANT = "compare_by_participant.csv"  # ... one participant at a time
 COMPARE_DONE = "compare.done.json"
+COMPARISON_FILES = (COMPARE_DONE, COMPARE, COMPARE_BY_PARTICIPANT)  # the marker first
 # Free space asked for beyond the estimate of what a fit writes: netCDF headers,
 # the temporary copy of a file being replaced, summary tables.
 SPACE_MARGIN_BYTES = 16 * 2**20
@@ -214,6 +217,80 @@ def write_json(path: Path, record: Mapping) -> None:
     write_text(path, json.dumps(record, indent=2, allow_nan=False) + "\n")
 
 
+def convergence_problems(found: Mapping) -> list[str]:
+    """What keeps a fit's diagnostics ``found`` (:func:`cogarb.fitting.diagnostics`)
+    from the thresholds a quoted number needs; empty when it meets them all.
+
+    The thresholds: R-hat ≤ ``RHAT_MAX`` (1.01) and bulk ESS ≥ ``ESS_MIN`` (400) for
+    every variable (Vehtari et al. 2021), no divergent transition and no draw at the
+    tree-depth limit. R-hat is undefined for one chain and ESS for draws that never
+    vary: both are problems, since neither shows convergence.
+    """
+    from cogarb.fitting import ESS_MIN, RHAT_MAX
+
+    problems = []
+    rhat, ess = found.get("max_rhat"), found.get("min_ess_bulk")
+    if rhat is None:
+        problems.append(found.get("max_rhat_note") or "R-hat undefined")
+    elif not rhat <= RHAT_MAX:
+        problems.append(f"max R-hat {rhat:.3f} > {RHAT_MAX} ({found['max_rhat_variable']})")
+    if ess is None:
+        problems.append(f"bulk ESS {found.get('min_ess_bulk_note') or 'undefined'}")
+    elif not ess >= ESS_MIN:
+        problems.append(f"min bulk ESS {ess:.0f} < {ESS_MIN} ({found['min_ess_bulk_variable']})")
+    undefined = sorted(
+        {*found.get("max_rhat_undefined", ()), *found.get("min_ess_bulk_undefined", ())}
+    )
+    if undefined and rhat is not None and ess is not None:
+        problems.append(f"R-hat and ESS undefined for {', '.join(undefined)}")
+    if found.get("divergences"):
+        problems.append(f"{found['divergences']} divergent transitions")
+    if found.get("tree_depth_hits"):
+        problems.append(f"{found['tree_depth_hits']} draws at the tree-depth limit")
+    return problems
+
+
+def pareto_k_counts(idata) -> dict | None:
+    """Pareto k of the per-trial PSIS-LOO (Vehtari et al. 2017; 2024), counted by band.
+
+    ``good``: k ≤ ``threshold`` = min(1 − 1/log10(S), 0.7) for S posterior draws,
+    where the PSIS estimate of that trial's left-out density is reliable; ``bad``:
+    threshold < k ≤ 1; ``very_bad``: k > 1. None for a fit without a
+    ``log_likelihood`` group.
+    """
+    import numpy as np
+
+    from cogarb.comparison import loo
+
+    if "log_likelihood" not in idata.groups():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the counts below say it
+        k = np.asarray(loo(idata).pareto_k, dtype=float).ravel()
+    posterior = idata.posterior
+    n_samples = int(posterior.sizes["chain"] * posterior.sizes["draw"])
+    threshold = min(1 - 1 / np.log10(n_samples), 0.7) if n_samples > 10 else 0.7
+    return {
+        "threshold": round(float(threshold), 4),
+        "good": int((k <= threshold).sum()),
+        "bad": int(((k > threshold) & (k <= 1)).sum()),
+        "very_bad": int((k > 1).sum()),
+        "trials": int(k.size),
+    }
+
+
+def read_diagnostics(out: Path) -> dict:
+    """The ``diagnostics.json`` of the fit folder ``out`` (:class:`UnfinishedFitError` if
+    it is missing or unreadable)."""
+    try:
+        found = json.loads((out / "diagnostics.json").read_text())
+    except (OSError, ValueError) as err:
+        raise UnfinishedFitError(f"{out}/diagnostics.json: cannot be read ({err})") from None
+    if not isinstance(found, dict):
+        raise UnfinishedFitError(f"{out}/diagnostics.json: not a JSON object")
+    return found
+
+
 def write_fit(idata, out: str | os.PathLike, extra_tables: Mapping | None = None):
     """Write a fit's files into ``out``: posterior.nc, summary.csv, diagnostics.json.
 
@@ -234,6 +311,7 @@ def write_fit(idata, out: str | os.PathLike, extra_tables: Mapping | None = None
     with atomic_path(out / "posterior.nc") as tmp:
         idata.to_netcdf(str(tmp))
     table, found = summary(idata), diagnostics(idata)
+    found["pareto_k"] = pareto_k_counts(idata)
     write_text(out / "summary.csv", table.to_csv())
     write_json(out / "diagnostics.json", found)
     for name, extra in (extra_tables or {}).items():
@@ -295,9 +373,14 @@ def finished_fit_path(out: Path, fingerprint: str | None = None, how_to_fit: str
     raise UnfinishedFitError(f"{out}/ {problem}{hint}")
 
 
-def write_comparison(out: Path, table, fingerprints: Mapping[str, str]) -> None:
-    """Write ``compare.csv`` and then ``compare.done.json`` (the compared fits' fingerprints)."""
+def write_comparison(
+    out: Path, table, fingerprints: Mapping[str, str], by_participant=None
+) -> None:
+    """Write ``compare.csv`` (and ``compare_by_participant.csv``, when given), then
+    ``compare.done.json`` (the compared fits' fingerprints)."""
     write_text(out / COMPARE, table.to_csv())
+    if by_participant is not None:
+        write_text(out / COMPARE_BY_PARTICIPANT, by_participant.to_csv())
     write_json(out / COMPARE_DONE, {"fits": dict(fingerprints)})
 
 
@@ -330,6 +413,16 @@ def read_comparison(out: Path, fingerprints: Mapping[str, str], how_to_fit: str 
             f"{', '.join(fingerprints)}{hint}"
         )
     return pd.read_csv(out / COMPARE, index_col=0)
+
+
+def read_comparison_by_participant(out: Path, fingerprints: Mapping[str, str]):
+    """``out/compare_by_participant.csv`` when the comparison is current and has one
+    (comparisons written before it existed have not), else None."""
+    import pandas as pd
+
+    if not comparison_is_current(out, fingerprints) or not (out / COMPARE_BY_PARTICIPANT).is_file():
+        return None
+    return pd.read_csv(out / COMPARE_BY_PARTICIPANT, index_col=0)
 
 
 def posterior_bytes(
@@ -439,13 +532,13 @@ def run_fit_spec(
             """Once the model is built (data and options valid), before compiling."""
             retire_outputs(folder)
             if compared:
-                retire_outputs(out, (COMPARE_DONE, COMPARE))
+                retire_outputs(out, COMPARISON_FILES)
 
         needed = posterior_bytes(trials, job.agent, job.sampler, needs_log_likelihood(spec, job))
         with output_folder(folder, needed, hint=hint):
             say(f"{job.name}: fitting '{job.agent}' {job.model_options() or ''}".rstrip())
             start = time.perf_counter()
-            with naming(f"{spec.source}, fit '{job.name}' on {spec.data.name}"):
+            with naming(f"{spec.source}, fit '{job.name}' on {spec.data.name}"), quiet_sampling():
                 idata = cogarb.fit(
                     trials, job.agent, **job.sampler_arguments(), p_common=spec.p_common,
                     reward_scale=spec.reward_scale,
@@ -467,6 +560,17 @@ def run_fit_spec(
         else:
             say(str(compare_fits(out, compared, say)))
     return finished
+
+
+@contextmanager
+def quiet_sampling() -> Iterator[None]:
+    """Hold back :class:`~cogarb.fitting.SamplingWarning` while a run fits: the run
+    reports the same diagnostics in its block (:func:`diagnostics_block`) instead."""
+    from cogarb.fitting import SamplingWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SamplingWarning)
+        yield
 
 
 @contextmanager
@@ -508,10 +612,14 @@ def check_spec_against_trials(spec, trials) -> None:
 
 
 def compare_fits(out: Path, fingerprints: Mapping[str, str], say=print):
-    """LOO of each finished fit in ``fingerprints``, one at a time, into ``out/compare.csv``.
+    """LOO of each finished fit in ``fingerprints``, one at a time, into ``out/compare.csv``
+    (leaving out one trial) and ``out/compare_by_participant.csv`` (one participant).
 
-    A fit's trial log-likelihood is loaded only while its own LOO is computed (2.7 GB
+    A fit's trial log-likelihood is loaded only while its own LOOs are computed (2.7 GB
     for one fit of Gillan Study 2), so the comparison needs memory for one fit, not all.
+    Trials within a participant are dependent, so the per-trial ranking is checked by
+    the per-participant one (``cogarb.compare(..., by="participant")``); both are
+    written, and the trial table returned.
     """
     import gc
 
@@ -520,27 +628,118 @@ def compare_fits(out: Path, fingerprints: Mapping[str, str], say=print):
 
     az = import_arviz()
 
-    retire_outputs(out, (COMPARE_DONE, COMPARE))
-    loos = {}
+    retire_outputs(out, COMPARISON_FILES)
+    loos, loos_by_participant = {}, {}
     for name, fingerprint in fingerprints.items():
-        say(f"{name}: PSIS-LOO")
+        say(f"{name}: PSIS-LOO by trial and by participant")
         idata = az.from_netcdf(finished_fit_path(out / name, fingerprint))  # lazy: read on use
         loos[name] = cogarb.loo(idata)
+        loos_by_participant[name] = cogarb.loo(idata, by="participant")
         del idata
         gc.collect()
     table = cogarb.compare(loos)
-    write_comparison(out, table, fingerprints)
+    by_participant = cogarb.compare(loos_by_participant, by="participant")
+    write_comparison(out, table, fingerprints, by_participant)
+    say(f"leaving out one participant at a time:\n{by_participant}")
     return table
 
 
 def fit_report(table, found: Mapping, seconds: float, out: Path) -> str:
-    """The group-level summary ``table`` and one line of the diagnostics ``found`` (as
+    """The group-level summary ``table`` and the diagnostics block of ``found`` (as
     :func:`write_fit` returns them), as ``cogarb fit`` prints."""
     import pandas as pd
-
-    from cogarb.fitting import describe_diagnostics
 
     columns = ["mean", "sd", "hdi_3%", "hdi_97%", "ess_bulk", "r_hat"]
     with pd.option_context("display.width", 120, "display.max_columns", 12):
         text = str(table[columns].round(3))
-    return f"{text}\n{describe_diagnostics(found)}; {seconds:.0f} s -> {out}/"
+    return f"{text}\n{diagnostics_block(found)}\n{seconds:.0f} s -> {out}/"
+
+
+def diagnostics_block(found: Mapping) -> str:
+    """The diagnostics of a fit as ``cogarb fit`` ends: one line per check, then what to do.
+
+    The checks are those of :func:`convergence_problems` (worst R-hat, lowest bulk
+    ESS, divergent transitions, draws at the tree-depth limit), each marked ``ok`` or
+    ``FAILS``, and the Pareto k counts of the per-trial PSIS-LOO when the fit has a
+    log-likelihood (:func:`pareto_k_counts`). The last line, ``next:``, is the one
+    step to take (:func:`next_step`).
+    """
+    from cogarb.fitting import ESS_MIN, RHAT_MAX
+
+    def mark(ok: bool) -> str:
+        return "ok" if ok else "FAILS"
+
+    rhat, ess = found.get("max_rhat"), found.get("min_ess_bulk")
+    rhat_text = (
+        f"{rhat:.3f} ({found['max_rhat_variable']})"
+        if rhat is not None
+        else f"undefined: {found.get('max_rhat_note', '')}"
+    )
+    ess_text = (
+        f"{ess:.0f} ({found['min_ess_bulk_variable']})"
+        if ess is not None
+        else f"undefined: {found.get('min_ess_bulk_note', '')}"
+    )
+    draws, divergences, capped = found["draws"], found["divergences"], found["tree_depth_hits"]
+    rows = [
+        ("worst R-hat", rhat_text, rhat is not None and rhat <= RHAT_MAX),
+        ("lowest bulk ESS", ess_text, ess is not None and ess >= ESS_MIN),
+        ("divergences", f"{divergences} of {draws} draws", divergences == 0),
+        ("capped draws", f"{capped} of {draws} at the tree-depth limit", capped == 0),
+    ]
+    lines = [
+        f"diagnostics (to be quoted, a fit needs R-hat ≤ {RHAT_MAX}, bulk ESS ≥ {ESS_MIN}, "
+        "no divergences, no capped draws):"
+    ]
+    lines += [f"  {name:<16} {value:<44} {mark(ok)}" for name, value, ok in rows]
+    pareto = found.get("pareto_k")
+    if pareto:
+        lines.append(
+            f"  {'Pareto k':<16} {pareto['good']} of {pareto['trials']} trials ≤ "
+            f"{pareto['threshold']:.2f}, {pareto['bad']} above, {pareto['very_bad']} above 1"
+        )
+    lines.append(f"next: {next_step(found)}")
+    return "\n".join(lines)
+
+
+def next_step(found: Mapping) -> str:
+    """The one thing to do next about a fit with diagnostics ``found``, most urgent first."""
+    import math
+
+    from cogarb.fitting import ESS_MIN
+
+    problems = convergence_problems(found)
+    rhat, ess = found.get("max_rhat"), found.get("min_ess_bulk")
+    if found["chains"] < 2:
+        return "run 2 or more chains (--chains 4): one chain cannot show convergence"
+    if rhat is None or any(p.startswith("max R-hat") for p in problems):
+        return (
+            "the chains disagree: run longer (--tune 2000 --draws 2000); if R-hat stays high, "
+            "check the data and simplify the model"
+        )
+    if found["divergences"]:
+        return (
+            "divergent transitions bias the estimates: fit with "
+            "sampler_options={'target_accept': 0.95} or tighter *_scale priors; do not quote "
+            "this fit"
+        )
+    if found["tree_depth_hits"]:
+        return (
+            "draws stopped at the tree-depth limit: raise sampler.max_tree_depth in the "
+            "fit.toml (or set sampler.low_rank_mass_matrix = true)"
+        )
+    if ess is None or ess < ESS_MIN:
+        per_chain = found["draws"] // found["chains"]
+        needed = per_chain * ESS_MIN / ess if ess else 2 * per_chain
+        suggest = int(math.ceil(needed * 1.2 / 500) * 500)  # 20% margin, in steps of 500
+        return f"draw more: about --draws {suggest} per chain for a bulk ESS of {ESS_MIN}"
+    if problems:  # variables whose draws never vary
+        return f"check the model: {problems[0]}"
+    pareto = found.get("pareto_k")
+    if pareto and pareto["bad"] + pareto["very_bad"]:
+        return (
+            "converged; PSIS-LOO is unreliable for "
+            f"{pareto['bad'] + pareto['very_bad']} trials: compare by participant "
+            "(cogarb.compare(..., by='participant')) or by K-fold cross-validation"
+        )
+    return "converged: these estimates meet the thresholds to be quoted (diagnostics.json)"

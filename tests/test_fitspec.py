@@ -1,6 +1,8 @@
 """fit.toml specifications: parsing with clear errors, and the resumable runner of the CLI."""
 
 import json
+import warnings
+from contextlib import contextmanager
 
 import pandas as pd
 import pytest
@@ -183,12 +185,22 @@ def test_sampler_defaults_apply_without_a_sampler_table(spec_folder):
     assert spec.fits[0].name == "mb" and spec.fits[0].sampler == SAMPLER_DEFAULTS
 
 
+@contextmanager
+def no_sampling_warning():
+    """Fail on a SamplingWarning: `cogarb fit` reports the diagnostics in its block."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SamplingWarning)
+        yield
+
+
 def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, capsys):
     spec = spec_folder / "fit.toml"
     out = spec_folder / "out"
-    with pytest.warns(SamplingWarning):
+    with no_sampling_warning():
         assert main(["fit", str(spec), "--quiet"]) == 0
     printed = capsys.readouterr().out
+    # one diagnostics block per fit instead of a warning: 20 draws cannot reach ESS 400
+    assert printed.count("diagnostics (to be quoted") == 2 and printed.count("\nnext: ") == 2
     # the participant outside `include` is reported, not silently dropped
     assert "4 participants, 160 trials" in printed and "40 rows outside 'keep'" in printed
     for name in ("hybrid", "hybrid_again"):
@@ -205,7 +217,7 @@ def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, cap
 
     # an interrupted fit (no completion marker) is redone; the finished one is not
     (out / "hybrid_again" / "done.json").unlink()
-    with pytest.warns(SamplingWarning):
+    with no_sampling_warning():
         assert main(["fit", str(spec), "--quiet"]) == 0
     printed = capsys.readouterr().out
     assert "hybrid: up to date" in printed and "hybrid_again: fitting 'hybrid'" in printed
@@ -215,7 +227,7 @@ def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, cap
     # --only runs the named fit; the comparison waits for the other one
     (out / "hybrid_again" / "done.json").unlink()
     (out / "compare.csv").unlink()
-    with pytest.warns(SamplingWarning):
+    with no_sampling_warning():
         assert main(["fit", str(spec), "--quiet", "--only", "hybrid", "--draws", "21"]) == 0
     printed = capsys.readouterr().out
     assert "hybrid: fitting" in printed and "hybrid_again: fitting" not in printed
@@ -225,7 +237,7 @@ def test_runner_fits_skips_finished_work_and_redoes_interrupted(spec_folder, cap
     assert "--only nope" in capsys.readouterr().err
 
     # a sampler setting given on the command line changes the fit, so it runs again
-    with pytest.warns(SamplingWarning):
+    with no_sampling_warning():
         assert main(["fit", str(spec), "--quiet", "--draws", "25"]) == 0
     summary = pd.read_csv(out / "hybrid" / "summary.csv", index_col=0)
     assert "mu_w" in summary.index

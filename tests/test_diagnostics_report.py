@@ -1,0 +1,85 @@
+"""The diagnostics block `cogarb fit` ends with, and the verdict behind it."""
+
+import numpy as np
+import pytest
+
+from cogarb.runs import convergence_problems, diagnostics_block, next_step, pareto_k_counts
+
+GOOD = {"max_rhat": 1.004, "max_rhat_variable": "mu_w", "min_ess_bulk": 812.0,
+        "min_ess_bulk_variable": "mu_beta1", "divergences": 0, "tree_depth_hits": 0,
+        "draws": 4000, "chains": 4,
+        "pareto_k": {"threshold": 0.7, "good": 2010, "bad": 0, "very_bad": 0,
+                     "trials": 2010}}  # fmt: skip
+
+
+def test_a_converged_fit_reads_ok_on_every_line_and_says_so():
+    block = diagnostics_block(GOOD)
+    lines = block.splitlines()
+    assert lines[0].startswith("diagnostics (to be quoted, a fit needs R-hat ≤ 1.01")
+    assert [line.split()[-1] for line in lines[1:5]] == ["ok"] * 4
+    assert "1.004 (mu_w)" in lines[1] and "812 (mu_beta1)" in lines[2]
+    assert "2010 of 2010 trials ≤ 0.70, 0 above, 0 above 1" in lines[5]
+    assert lines[-1] == "next: " + next_step(GOOD) and "converged" in lines[-1]
+    assert convergence_problems(GOOD) == []
+
+
+@pytest.mark.parametrize(
+    ("change", "failing_row", "advice"),
+    [
+        ({"max_rhat": 1.08}, "worst R-hat", "the chains disagree"),
+        ({"max_rhat": None, "max_rhat_note": "infinite for 'mu_w'"}, "worst R-hat",
+         "the chains disagree"),
+        ({"min_ess_bulk": 132.0}, "lowest bulk ESS", "about --draws 4000 per chain"),
+        ({"divergences": 12}, "divergences", "target_accept"),
+        ({"tree_depth_hits": 2000}, "capped draws", "max_tree_depth"),
+        ({"chains": 1, "max_rhat": None, "max_rhat_note": "undefined for one chain"},
+         "worst R-hat", "run 2 or more chains"),
+    ],
+)  # fmt: skip
+def test_each_failing_check_is_marked_and_the_next_step_names_its_remedy(
+    change, failing_row, advice
+):
+    found = GOOD | change
+    block = diagnostics_block(found)
+    failing = [line for line in block.splitlines() if line.endswith("FAILS")]
+    assert len(failing) == 1 and failing[0].strip().startswith(failing_row)
+    assert advice in block.splitlines()[-1]
+    assert convergence_problems(found)
+
+
+def test_the_draws_advice_scales_with_the_ess_shortfall():
+    # 1000 draws a chain gave ESS 132: 400/132 × 1000 × 1.2 margin = 3636 -> 4000
+    assert "--draws 4000" in next_step(GOOD | {"min_ess_bulk": 132.0})
+    # 1000 gave ESS 380: 1263 -> 1500
+    assert "--draws 1500" in next_step(GOOD | {"min_ess_bulk": 380.0})
+
+
+def test_unreliable_loo_trials_are_named_once_the_fit_converged():
+    found = GOOD | {"pareto_k": {"threshold": 0.7, "good": 2000, "bad": 8, "very_bad": 2,
+                                 "trials": 2010}}  # fmt: skip
+    assert "PSIS-LOO is unreliable for 10 trials" in next_step(found)
+    assert "2000 of 2010 trials ≤ 0.70, 8 above, 2 above 1" in diagnostics_block(found)
+
+
+def test_pareto_k_counts_cover_every_trial_with_the_sample_size_threshold():
+    import arviz as az
+    import xarray as xr
+
+    rng = np.random.default_rng(3)
+    n_chains, n_draws, n_obs = 2, 50, 40
+    loglik = rng.normal(-0.7, 0.05, (n_chains, n_draws, n_obs))
+    loglik[:, :, 0] += rng.standard_cauchy((n_chains, n_draws)) * 5  # a heavy-tailed trial
+    idata = az.InferenceData(
+        posterior=xr.Dataset({"mu": (("chain", "draw"), rng.normal(size=(n_chains, n_draws)))}),
+        log_likelihood=xr.Dataset(
+            {"trial": (("chain", "draw", "obs"), loglik)},
+            coords={"participant": ("obs", np.repeat(["a", "b"], n_obs // 2))},
+        ),
+    )
+    counts = pareto_k_counts(idata)
+    # S = 100 draws: min(1 - 1/log10(100), 0.7) = 0.5
+    assert counts["threshold"] == 0.5
+    assert counts["good"] + counts["bad"] + counts["very_bad"] == counts["trials"] == n_obs
+    assert counts["bad"] + counts["very_bad"] >= 1  # the heavy-tailed trial
+    del idata.log_likelihood
+    assert pareto_k_counts(idata) is None
