@@ -329,3 +329,38 @@ def test_recover_seeds_tables_each_cohort(short_task):
     assert np.allclose(result.summary["coverage_min"], by["coverage"].min()[result.summary.index])
     with pytest.raises(ValueError, match="number of seeds"):
         cohort_seeds(0, 0)
+
+
+def test_summary_flags_the_miscalibrated_parameter():
+    """sbc_result on 200 synthetic data sets of mb: uniform u everywhere but beta1_loc,
+    whose u are biased (u^0.6). beta1_loc is outside the band; of the 11 calibrated
+    parameters each is inside with probability 0.95, so at least 9 of them inside
+    fails with probability ≈ 1.5% (binomial)."""
+    from cogarb.sbc import sbc_result
+
+    agent = cogarb.get_agent("mb")
+    rng = np.random.default_rng(0)
+    results = []
+    for k in range(200):
+        rows = []
+        for name in agent.parameter_names:
+            for key in (f"{name}_loc", f"{name}_scale"):
+                u = rng.random() ** (0.6 if key == "beta1_loc" else 1.0)
+                rows.append((key, "", 0.0, int(u * 100), 100, u))
+            for i in range(4):
+                u = rng.random()
+                rows.append((name, f"P{i}", 0.0, int(u * 100), 100, u))
+        ranks = pd.DataFrame(rows, columns=["parameter", "participant", "true", "rank",
+                                            "n_ranks", "u"])  # fmt: skip
+        found = {"max_rhat": 1.0, "min_ess_bulk": 500.0, "divergences": 0, "tree_depth_hits": 0,
+                 "n_ranks": 100}  # fmt: skip
+        results.append(DatasetResult(k, ranks, found, 1.0))
+    result = sbc_result(reversed(results), agent)  # any order: sorted by data set
+    summary = result.summary
+    assert result.band.n == 200 and list(result.diagnostics["dataset"]) == list(range(200))
+    assert not summary.loc["beta1_loc", "inside_band"]
+    assert summary.loc["beta1_loc", "max_deviation"] > 0.15  # expected max |z^(1/0.6) − z| ≈ 0.19
+    calibrated = summary.drop(index="beta1_loc")
+    assert calibrated["inside_band"].sum() >= 9
+    assert (summary.loc[list(agent.parameter_names), "n"] == 800).all()
+    assert (summary.loc[["alpha2_loc", "p_scale"], "n"] == 200).all()
