@@ -102,6 +102,7 @@ def fit_file(
         naming,
         output_folder,
         posterior_bytes,
+        quiet_sampling,
         retire_outputs,
         write_done_marker,
         write_fit,
@@ -118,7 +119,7 @@ def fit_file(
             f"fitting '{agent}'"
         )
         start = time.perf_counter()
-        with naming(str(source)):
+        with naming(str(source)), quiet_sampling():  # the report's block says it instead
             idata = cogarb.fit(
                 trials, agent, **sampler, posterior_predictive=ppc or False,
                 progress=progress, before_compile=lambda: retire_outputs(out),
@@ -286,7 +287,10 @@ def sbc_to_folder(
     set), ``out/summary.csv`` (per parameter: inside the band, max deviation),
     ``out/sbc.png`` and ``.pdf`` (:func:`cogarb.plots.sbc_ecdf_difference`) and, last,
     ``out/done.json``. The settings are in ``out/settings.json``; a folder holding a
-    run with other settings is refused before any work.
+    run with other settings is refused before any work. Each data set's record
+    carries the hash of the kernel sources that fitted it
+    (:data:`cogarb._kernels.cache.SOURCE_HASH`); a record of other kernels is fitted
+    again (and said so), so a result never mixes fits of two versions of the code.
 
     Parameters
     ----------
@@ -349,13 +353,20 @@ def sbc_to_folder(
         write_json(settings_path, settings)
     (out / DONE).unlink(missing_ok=True)
     start = time.perf_counter()
-    results = {}
+    results, stale = {}, 0
     for k in range(n_datasets):
         path = folder / f"{k:04d}.json"
         if path.is_file():
-            results[k] = DatasetResult.from_record(json.loads(path.read_text()))
+            record = json.loads(path.read_text())
+            if record.get("kernels") != kernel_cache.SOURCE_HASH:
+                stale += 1  # fitted by other kernel sources: fitted again, never mixed in
+                continue
+            results[k] = DatasetResult.from_record(record)
     if results:
         say(f"{len(results)} of {n_datasets} data sets already done in {folder}/")
+    if stale:
+        say(f"{stale} data sets in {folder}/ were fitted with other kernel sources: fitting "
+            "them again")  # fmt: skip
     for k in range(n_datasets):
         if k in results:
             continue

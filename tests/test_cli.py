@@ -2,6 +2,7 @@ import json
 import os
 import subprocess
 import sys
+import warnings
 
 import numpy as np
 import pandas as pd
@@ -150,7 +151,8 @@ def test_fit_and_recover_write_results_atomically(tmp_path, capsys):
     path = tmp_path / "trials.csv"
     cogarb.write_trials(trials, path)
     few = ["--draws", "20", "--tune", "20", "--chains", "1", "--quiet"]
-    with pytest.warns(SamplingWarning):
+    with warnings.catch_warnings():  # the diagnostics block says it instead of a warning
+        warnings.simplefilter("error", SamplingWarning)
         code = main(["fit", str(path), "--agent", "hybrid", "--out", str(tmp_path / "fit"), *few])
     assert code == 0
     written = sorted(p.name for p in (tmp_path / "fit").iterdir())
@@ -166,7 +168,9 @@ def test_fit_and_recover_write_results_atomically(tmp_path, capsys):
     idata = az.from_netcdf(tmp_path / "fit" / "posterior.nc")
     assert idata.log_likelihood["trial"].sizes["obs"] == len(trials)
     out = capsys.readouterr().out
-    assert "6 participants, 300 trials (0 missed" in out and "R-hat undefined" in out
+    assert "6 participants, 300 trials (0 missed" in out
+    assert "worst R-hat      undefined: R-hat is undefined for one chain" in out
+    assert "\nnext: run 2 or more chains (--chains 4)" in out
     # recovery on the same model structure (6 participants of the hybrid)
     with pytest.warns(SamplingWarning):
         code = main(["recover", "--participants", "6", "--out", str(tmp_path / "rec"), *few])

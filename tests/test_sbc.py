@@ -257,6 +257,21 @@ def test_resume_after_an_interruption_gives_the_same_result(tmp_path, short_task
     expected = pd.read_csv(whole / "diagnostics.csv").drop(columns="seconds")
     pd.testing.assert_frame_equal(diagnostics, expected)
     assert json.loads((part / "done.json").read_text())["datasets"] == 3
+    # a data set fitted by other kernel sources is fitted again, not mixed in
+    record = json.loads((part / "datasets" / "0001.json").read_text())
+    (part / "datasets" / "0001.json").write_text(json.dumps(record | {"kernels": "older"}))
+    lines = []
+    sbc_to_folder(part, AGENT, short_task, 3, seed=11, say=lines.append, **TINY)
+    assert lines[:2] == [
+        f"2 of 3 data sets already done in {part / 'datasets'}/",
+        f"1 data sets in {part / 'datasets'}/ were fitted with other kernel sources: fitting "
+        "them again",
+    ]
+    assert lines[2].startswith("dataset 2/3") and len(lines) == 3
+    refitted = json.loads((part / "datasets" / "0001.json").read_text())
+    for fitted in (refitted, record):
+        fitted.pop("seconds")  # the one thing a refit may change
+    assert refitted == record  # the same data set again, with today's kernel hash
     # other settings in the same folder are refused before any work
     with pytest.raises(ValueError, match="other settings .*seed"):
         sbc_to_folder(part, AGENT, short_task, 3, seed=12, say=lines.append, **TINY)
