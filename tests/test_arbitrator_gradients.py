@@ -59,7 +59,7 @@ def points(n):
 def cohort(request):
     task = request.param
     trials = cogarb.simulate(task, "arbitrator", n_participants=2, seed=17)
-    trials, full, half = miss(trials, seed=3)
+    trials, _, _ = miss(trials, seed=3)
     data = trial_arrays(trials)
     assert data.stage2_missed.sum() >= 8 and (data.missed & ~data.stage2_missed).sum() >= 8
     return task, data
