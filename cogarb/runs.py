@@ -425,6 +425,19 @@ def read_comparison_by_participant(out: Path, fingerprints: Mapping[str, str]):
     return pd.read_csv(out / COMPARE_BY_PARTICIPANT, index_col=0)
 
 
+def describe_missed(trials) -> str:
+    """ "N missed, excluded from the likelihood", saying apart the half-missed trials
+    (first-stage choice made, second stage missed) whose first-stage choice it keeps."""
+    missed = trials["missed"].to_numpy(bool)
+    half = int((missed & trials["choice1"].notna().to_numpy(bool)).sum())
+    if not half:
+        return f"{int(missed.sum())} missed, excluded from the likelihood"
+    return (
+        f"{int(missed.sum())} missed: {int(missed.sum()) - half} excluded from the likelihood, "
+        f"{half} with a first-stage choice only, which it keeps"
+    )
+
+
 def posterior_bytes(
     trials, agent: str, sampler: Mapping, log_likelihood: bool = True, ppc_draws: int = 0
 ) -> int:
@@ -437,7 +450,7 @@ def posterior_bytes(
     from cogarb.agents import get_agent
 
     n_draws = sampler["chains"] * sampler["draws"]
-    n_trials = int((~trials["missed"]).sum())
+    n_trials = int(trials["choice1"].notna().sum())  # every trial with a first-stage choice
     n_parameters = len(get_agent(agent).parameter_names)
     size = n_draws * trials["participant"].nunique() * n_parameters * 2 * 8
     if log_likelihood:
@@ -519,8 +532,7 @@ def run_fit_spec(
             check_spec_against_trials(spec, trials)
             say(
                 f"{spec.data.name}: {trials['participant'].nunique()} participants, "
-                f"{len(trials)} trials ({int(trials['missed'].sum())} missed, excluded from the "
-                "likelihood)"
+                f"{len(trials)} trials ({describe_missed(trials)})"
                 + (
                     f"; {n_outside} rows outside '{spec.include}' not fitted"
                     if spec.include

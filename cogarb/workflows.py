@@ -98,6 +98,7 @@ def fit_file(
     """
     from cogarb.fitspec import SAMPLER_DEFAULTS
     from cogarb.runs import (
+        describe_missed,
         fit_report,
         naming,
         output_folder,
@@ -115,7 +116,7 @@ def fit_file(
     with output_folder(out, needed):  # before any work: a fit is never lost to its folder
         say(
             f"{source}: {trials['participant'].nunique()} participants, {len(trials)} "
-            f"trials ({int(trials['missed'].sum())} missed, excluded from the likelihood); "
+            f"trials ({describe_missed(trials)}); "
             f"fitting '{agent}'"
         )
         start = time.perf_counter()

@@ -83,3 +83,19 @@ def test_pareto_k_counts_cover_every_trial_with_the_sample_size_threshold():
     assert counts["bad"] + counts["very_bad"] >= 1  # the heavy-tailed trial
     del idata.log_likelihood
     assert pareto_k_counts(idata) is None
+
+
+def test_the_fit_line_says_apart_the_half_missed_trials_the_likelihood_keeps():
+    import cogarb
+    from cogarb.runs import describe_missed
+
+    trials = cogarb.simulate("daw2011", "hybrid", n_participants=2, seed=1)
+    assert describe_missed(cogarb.validate_trials(trials)) == (
+        "0 missed, excluded from the likelihood"
+    )
+    trials.loc[[3, 8], ["choice1", "state2", "choice2", "reward", "common"]] = np.nan
+    trials.loc[[5], ["choice2", "reward"]] = np.nan  # first-stage choice made, then missed
+    assert describe_missed(cogarb.validate_trials(trials)) == (
+        "3 missed: 2 excluded from the likelihood, 1 with a first-stage choice only, which it "
+        "keeps"
+    )
