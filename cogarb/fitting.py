@@ -28,6 +28,7 @@ and warns, with advice, when R-hat > 1.01, bulk ESS < 400 or there are divergenc
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import time
 import warnings
@@ -462,62 +463,88 @@ def _extreme(values, key: str, pick) -> dict:
     return found
 
 
-def warn_on_diagnostics(idata) -> dict:
-    """Warn (:class:`SamplingWarning`) with advice on poor diagnostics; return them."""
-    found = diagnostics(idata)
+def convergence_problems(found: Mapping) -> list[str]:
+    """What keeps a fit's diagnostics ``found`` (:func:`cogarb.fitting.diagnostics`)
+    from the thresholds a quoted number needs; empty when it meets them all.
+
+    The thresholds: R-hat ≤ ``RHAT_MAX`` (1.01) and bulk ESS ≥ ``ESS_MIN`` (400) for
+    every variable (Vehtari et al. 2021), no divergent transition and no draw at the
+    tree-depth limit. R-hat is undefined for one chain and ESS for draws that never
+    vary: both are problems, since neither shows convergence.
+    """
     problems = []
+    rhat, ess = found.get("max_rhat"), found.get("min_ess_bulk")
+    if rhat is None:
+        problems.append(found.get("max_rhat_note") or "R-hat undefined")
+    elif not rhat <= RHAT_MAX:
+        problems.append(f"max R-hat {rhat:.3f} > {RHAT_MAX} ({found['max_rhat_variable']})")
+    if ess is None:
+        problems.append(f"bulk ESS {found.get('min_ess_bulk_note') or 'undefined'}")
+    elif not ess >= ESS_MIN:
+        problems.append(f"min bulk ESS {ess:.0f} < {ESS_MIN} ({found['min_ess_bulk_variable']})")
+    undefined = sorted(
+        {*found.get("max_rhat_undefined", ()), *found.get("min_ess_bulk_undefined", ())}
+    )
+    if undefined and rhat is not None and ess is not None:
+        problems.append(f"R-hat and ESS undefined for {', '.join(undefined)}")
+    if found.get("divergences"):
+        problems.append(f"{found['divergences']} divergent transitions")  # of all draws
+    if found.get("tree_depth_hits"):
+        problems.append(
+            f"{found['tree_depth_hits']} of {found['draws']} draws at the tree-depth limit"
+        )
+    return problems
+
+
+def next_step(found: Mapping) -> str:
+    """The one thing to do next about a fit with diagnostics ``found``, most urgent first."""
+    problems = convergence_problems(found)
+    rhat, ess = found.get("max_rhat"), found.get("min_ess_bulk")
     if found["chains"] < 2:
-        problems.append(f"convergence is unchecked: {found['max_rhat_note']}")
-    elif found["max_rhat"] is None or not found["max_rhat"] <= RHAT_MAX:
-        value = "∞" if found["max_rhat"] is None else f"{found['max_rhat']:.3f}"
-        problems.append(
-            f"R-hat {value} > {RHAT_MAX} for '{found['max_rhat_variable']}': "
-            "chains disagree; run longer (more tune and draws) or check the data"
-        )
-    if found.get("max_rhat_undefined") or found.get("min_ess_bulk_undefined"):
-        names = {*found.get("max_rhat_undefined", ()), *found.get("min_ess_bulk_undefined", ())}
-        problems.append(
-            f"R-hat and ESS are undefined for {', '.join(sorted(names))}: their draws do not vary"
-        )
-    if found["min_ess_bulk"] is None:
-        problems.append(f"bulk ESS {found['min_ess_bulk_note']}")
-    elif not found["min_ess_bulk"] >= ESS_MIN:
-        problems.append(
-            f"bulk ESS {found['min_ess_bulk']:.0f} < {ESS_MIN} for "
-            f"'{found['min_ess_bulk_variable']}': draw more samples before trusting "
-            "intervals"
+        return "run 2 or more chains (--chains 4): one chain cannot show convergence"
+    if rhat is None or any(p.startswith("max R-hat") for p in problems):
+        return (
+            "the chains disagree: run longer (--tune 2000 --draws 2000); if R-hat stays high, "
+            "check the data and simplify the model"
         )
     if found["divergences"]:
-        problems.append(
-            f"{found['divergences']} divergent transitions: the posterior has regions the "
-            "sampler cannot explore; try more tuning, tighter priors on the *_scale "
-            "parameters, or fewer free parameters"
+        return (
+            "divergent transitions bias the estimates: fit with "
+            "sampler_options={'target_accept': 0.95} or tighter *_scale priors; do not quote "
+            "this fit"
         )
     if found["tree_depth_hits"]:
-        problems.append(
-            f"{found['tree_depth_hits']} of {found['draws']} draws stopped at the maximum "
-            "tree depth: the sampler takes small steps through a long posterior; check "
-            "the ESS, and raise the depth limit or simplify the model"
+        return (
+            "draws stopped at the tree-depth limit: raise sampler.max_tree_depth in the "
+            "fit.toml (or set sampler.low_rank_mass_matrix = true)"
         )
+    if ess is None or ess < ESS_MIN:
+        per_chain = found["draws"] // found["chains"]
+        needed = per_chain * ESS_MIN / ess if ess else 2 * per_chain
+        suggest = int(math.ceil(needed * 1.2 / 500) * 500)  # 20% margin, in steps of 500
+        return f"draw more: about --draws {suggest} per chain for a bulk ESS of {ESS_MIN}"
+    if problems:  # variables whose draws never vary
+        return f"check the model: {problems[0]}"
+    pareto = found.get("pareto_k")
+    if pareto and pareto.get("bad", 0) + pareto.get("very_bad", 0):
+        return (
+            "converged; PSIS-LOO is unreliable for "
+            f"{pareto['bad'] + pareto['very_bad']} trials (Pareto k too high): compare "
+            "these fits by K-fold cross-validation over participants, not by PSIS-LOO"
+        )
+    return "converged: these estimates meet the thresholds to be quoted (diagnostics.json)"
+
+
+def warn_on_diagnostics(idata) -> dict:
+    """Warn (:class:`SamplingWarning`) when the diagnostics miss a threshold
+    (:func:`convergence_problems`), with the step to take (:func:`next_step`);
+    return the diagnostics."""
+    found = diagnostics(idata)
+    problems = convergence_problems(found)
     if problems:
-        warnings.warn("; ".join(problems), SamplingWarning, stacklevel=3)
+        warnings.warn(f"{'; '.join(problems)}; next: {next_step(found)}", SamplingWarning,
+                      stacklevel=3)  # fmt: skip
     return found
-
-
-def describe_diagnostics(found: Mapping) -> str:
-    """One line: worst R-hat and bulk ESS with their variables, divergences, depth hits."""
-    if found["max_rhat"] is None:
-        rhat = f"R-hat undefined ({found['max_rhat_note']})"
-    else:
-        rhat = f"max R-hat {found['max_rhat']:.3f} ({found['max_rhat_variable']})"
-    if found["min_ess_bulk"] is None:
-        ess = f"bulk ESS {found['min_ess_bulk_note']}"
-    else:
-        ess = f"min bulk ESS {found['min_ess_bulk']:.0f} ({found['min_ess_bulk_variable']})"
-    return (
-        f"{rhat}, {ess}, {found['divergences']} divergences, "
-        f"{found['tree_depth_hits']} draws at the depth limit"
-    )
 
 
 def summary(idata, var_names: Sequence[str] | None = None) -> pd.DataFrame:

@@ -264,14 +264,14 @@ def fit_verdict(prefix: str, found: Mapping) -> dict:
     """The paper's record of one fit's convergence, keyed ``<prefix>_...``.
 
     ``<prefix>_converged`` (bool: every threshold of
-    :func:`cogarb.runs.convergence_problems` met), ``<prefix>_problems`` (what
+    :func:`cogarb.fitting.convergence_problems` met), ``<prefix>_problems`` (what
     failed, "" when nothing did) and ``<prefix>_diagnostics`` (the diagnostics
     themselves). The paper quotes a fit's estimates only when it converged: the
     template's ``<!-- if <prefix>_converged -->`` blocks (:func:`render_paper`)
     hold those sentences, and the figure functions leave such a fit's estimates
     out of the figure (saying why in its place).
     """
-    from cogarb.runs import convergence_problems
+    from cogarb.fitting import convergence_problems
 
     problems = convergence_problems(found)
     return {
@@ -562,6 +562,13 @@ def _participant_check(ranked: pd.DataFrame, by_participant: pd.DataFrame | None
     """Whether leaving out whole participants ranks the agents as leaving out trials does."""
     if by_participant is None:
         return "not checked leaving out participants: rerun the comparison"
+    if "warning" in by_participant and by_participant["warning"].astype(bool).any():
+        # each participant has their own parameters: leaving one out moves the posterior
+        # far, and PSIS cannot estimate that (Pareto k too high)
+        return (
+            "not checked leaving out participants: PSIS-LOO is unreliable there (Pareto k "
+            "too high); K-fold cross-validation over participants would check it"
+        )
     order = list(by_participant.sort_values("elpd_diff").index)
     if order == list(ranked.index):
         return "the same order leaving out participants"
@@ -778,11 +785,15 @@ def _real_data_manifest(fits_dir, manifest) -> PaperManifest:
     return manifest
 
 
+_NO_MARKER = r"(?:(?!<!--\s*(?:if|else|end)\b).)*?"  # text holding no block marker
 _BLOCK = re.compile(
-    r"<!-- if (?P<key>[a-z_0-9]+) -->\n(?P<then>.*?)"
-    r"(?:<!-- else -->\n(?P<otherwise>.*?))?<!-- end -->\n",
+    rf"<!-- if (?P<key>[a-z_0-9]+) -->\n(?P<then>{_NO_MARKER})"
+    rf"(?:<!-- else -->\n(?P<otherwise>{_NO_MARKER}))?<!-- end -->\n",
     re.DOTALL,
 )
+
+
+_MARKER = re.compile(r"<!--\s*(if|else|end)\b[^>]*-->")
 
 
 def choose_blocks(template: str, numbers: Mapping[str, object]) -> str:
@@ -799,6 +810,8 @@ def choose_blocks(template: str, numbers: Mapping[str, object]) -> str:
         When a block's key is not in ``numbers``.
     TypeError
         When its value is not a bool.
+    ValueError
+        When a marker is left over (malformed, or nested): it would show both branches.
     """
 
     def choose(match: re.Match) -> str:
@@ -812,7 +825,16 @@ def choose_blocks(template: str, numbers: Mapping[str, object]) -> str:
             )
         return match["then"] if numbers[key] else match["otherwise"] or ""
 
-    return _BLOCK.sub(choose, template)
+    chosen = _BLOCK.sub(choose, template)
+    leftover = _MARKER.search(chosen)
+    if leftover:  # a marker the block syntax did not take: both branches would show
+        line = chosen[: leftover.start()].count("\n") + 1
+        raise ValueError(
+            f"the paper template has a malformed block marker {leftover[0]!r} (line {line} "
+            "after the blocks were chosen): each of <!-- if key -->, <!-- else -->, "
+            "<!-- end --> stands alone on its line, and blocks do not nest"
+        )
+    return chosen
 
 
 def render_paper(template: str, numbers: Mapping[str, object]) -> str:

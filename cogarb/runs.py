@@ -217,39 +217,6 @@ def write_json(path: Path, record: Mapping) -> None:
     write_text(path, json.dumps(record, indent=2, allow_nan=False) + "\n")
 
 
-def convergence_problems(found: Mapping) -> list[str]:
-    """What keeps a fit's diagnostics ``found`` (:func:`cogarb.fitting.diagnostics`)
-    from the thresholds a quoted number needs; empty when it meets them all.
-
-    The thresholds: R-hat ≤ ``RHAT_MAX`` (1.01) and bulk ESS ≥ ``ESS_MIN`` (400) for
-    every variable (Vehtari et al. 2021), no divergent transition and no draw at the
-    tree-depth limit. R-hat is undefined for one chain and ESS for draws that never
-    vary: both are problems, since neither shows convergence.
-    """
-    from cogarb.fitting import ESS_MIN, RHAT_MAX
-
-    problems = []
-    rhat, ess = found.get("max_rhat"), found.get("min_ess_bulk")
-    if rhat is None:
-        problems.append(found.get("max_rhat_note") or "R-hat undefined")
-    elif not rhat <= RHAT_MAX:
-        problems.append(f"max R-hat {rhat:.3f} > {RHAT_MAX} ({found['max_rhat_variable']})")
-    if ess is None:
-        problems.append(f"bulk ESS {found.get('min_ess_bulk_note') or 'undefined'}")
-    elif not ess >= ESS_MIN:
-        problems.append(f"min bulk ESS {ess:.0f} < {ESS_MIN} ({found['min_ess_bulk_variable']})")
-    undefined = sorted(
-        {*found.get("max_rhat_undefined", ()), *found.get("min_ess_bulk_undefined", ())}
-    )
-    if undefined and rhat is not None and ess is not None:
-        problems.append(f"R-hat and ESS undefined for {', '.join(undefined)}")
-    if found.get("divergences"):
-        problems.append(f"{found['divergences']} divergent transitions")
-    if found.get("tree_depth_hits"):
-        problems.append(f"{found['tree_depth_hits']} draws at the tree-depth limit")
-    return problems
-
-
 def pareto_k_counts(idata) -> dict | None:
     """Pareto k of the per-trial PSIS-LOO (Vehtari et al. 2017; 2024), counted by band.
 
@@ -311,7 +278,10 @@ def write_fit(idata, out: str | os.PathLike, extra_tables: Mapping | None = None
     with atomic_path(out / "posterior.nc") as tmp:
         idata.to_netcdf(str(tmp))
     table, found = summary(idata), diagnostics(idata)
-    found["pareto_k"] = pareto_k_counts(idata)
+    try:  # the fit is written already: a failing LOO must not lose it
+        found["pareto_k"] = pareto_k_counts(idata)
+    except Exception as err:
+        found["pareto_k"] = {"error": f"{type(err).__name__}: {err}"}
     write_text(out / "summary.csv", table.to_csv())
     write_json(out / "diagnostics.json", found)
     for name, extra in (extra_tables or {}).items():
@@ -670,13 +640,13 @@ def fit_report(table, found: Mapping, seconds: float, out: Path) -> str:
 def diagnostics_block(found: Mapping) -> str:
     """The diagnostics of a fit as ``cogarb fit`` ends: one line per check, then what to do.
 
-    The checks are those of :func:`convergence_problems` (worst R-hat, lowest bulk
+    The checks are those of :func:`cogarb.fitting.convergence_problems` (worst R-hat, lowest bulk
     ESS, divergent transitions, draws at the tree-depth limit), each marked ``ok`` or
     ``FAILS``, and the Pareto k counts of the per-trial PSIS-LOO when the fit has a
     log-likelihood (:func:`pareto_k_counts`). The last line, ``next:``, is the one
-    step to take (:func:`next_step`).
+    step to take (:func:`cogarb.fitting.next_step`).
     """
-    from cogarb.fitting import ESS_MIN, RHAT_MAX
+    from cogarb.fitting import ESS_MIN, RHAT_MAX, next_step
 
     def mark(ok: bool) -> str:
         return "ok" if ok else "FAILS"
@@ -705,53 +675,12 @@ def diagnostics_block(found: Mapping) -> str:
     ]
     lines += [f"  {name:<16} {value:<44} {mark(ok)}" for name, value, ok in rows]
     pareto = found.get("pareto_k")
-    if pareto:
+    if pareto and "error" in pareto:
+        lines.append(f"  {'Pareto k':<16} not computed ({pareto['error']})")
+    elif pareto:
         lines.append(
             f"  {'Pareto k':<16} {pareto['good']} of {pareto['trials']} trials ≤ "
             f"{pareto['threshold']:.2f}, {pareto['bad']} above, {pareto['very_bad']} above 1"
         )
     lines.append(f"next: {next_step(found)}")
     return "\n".join(lines)
-
-
-def next_step(found: Mapping) -> str:
-    """The one thing to do next about a fit with diagnostics ``found``, most urgent first."""
-    import math
-
-    from cogarb.fitting import ESS_MIN
-
-    problems = convergence_problems(found)
-    rhat, ess = found.get("max_rhat"), found.get("min_ess_bulk")
-    if found["chains"] < 2:
-        return "run 2 or more chains (--chains 4): one chain cannot show convergence"
-    if rhat is None or any(p.startswith("max R-hat") for p in problems):
-        return (
-            "the chains disagree: run longer (--tune 2000 --draws 2000); if R-hat stays high, "
-            "check the data and simplify the model"
-        )
-    if found["divergences"]:
-        return (
-            "divergent transitions bias the estimates: fit with "
-            "sampler_options={'target_accept': 0.95} or tighter *_scale priors; do not quote "
-            "this fit"
-        )
-    if found["tree_depth_hits"]:
-        return (
-            "draws stopped at the tree-depth limit: raise sampler.max_tree_depth in the "
-            "fit.toml (or set sampler.low_rank_mass_matrix = true)"
-        )
-    if ess is None or ess < ESS_MIN:
-        per_chain = found["draws"] // found["chains"]
-        needed = per_chain * ESS_MIN / ess if ess else 2 * per_chain
-        suggest = int(math.ceil(needed * 1.2 / 500) * 500)  # 20% margin, in steps of 500
-        return f"draw more: about --draws {suggest} per chain for a bulk ESS of {ESS_MIN}"
-    if problems:  # variables whose draws never vary
-        return f"check the model: {problems[0]}"
-    pareto = found.get("pareto_k")
-    if pareto and pareto["bad"] + pareto["very_bad"]:
-        return (
-            "converged; PSIS-LOO is unreliable for "
-            f"{pareto['bad'] + pareto['very_bad']} trials: compare by participant "
-            "(cogarb.compare(..., by='participant')) or by K-fold cross-validation"
-        )
-    return "converged: these estimates meet the thresholds to be quoted (diagnostics.json)"

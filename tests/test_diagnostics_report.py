@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 
-from cogarb.runs import convergence_problems, diagnostics_block, next_step, pareto_k_counts
+from cogarb.fitting import convergence_problems, next_step
+from cogarb.runs import diagnostics_block, pareto_k_counts
 
 GOOD = {"max_rhat": 1.004, "max_rhat_variable": "mu_w", "min_ess_bulk": 812.0,
         "min_ess_bulk_variable": "mu_beta1", "divergences": 0, "tree_depth_hits": 0,
@@ -99,3 +100,24 @@ def test_the_fit_line_says_apart_the_half_missed_trials_the_likelihood_keeps():
         "3 missed: 2 excluded from the likelihood, 1 with a first-stage choice only, which it "
         "keeps"
     )
+
+
+def test_a_failed_loo_is_reported_in_the_block_and_loses_no_fit(monkeypatch, tmp_path):
+    import arviz as az
+
+    import cogarb.runs
+    from cogarb.runs import write_fit
+
+    def failing(idata):
+        raise MemoryError("no room for the pointwise LOO")
+
+    monkeypatch.setattr(cogarb.runs, "pareto_k_counts", failing)
+    rng = np.random.default_rng(0)
+    idata = az.from_dict(
+        posterior={"mu_w": rng.normal(size=(2, 30))},
+        sample_stats={"diverging": np.zeros((2, 30), bool)},
+    )
+    _, found = write_fit(idata, tmp_path)
+    assert found["pareto_k"] == {"error": "MemoryError: no room for the pointwise LOO"}
+    assert (tmp_path / "posterior.nc").is_file() and (tmp_path / "diagnostics.json").is_file()
+    assert "Pareto k         not computed (MemoryError: no room" in diagnostics_block(found)

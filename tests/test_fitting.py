@@ -309,7 +309,8 @@ def test_diagnostic_warnings_give_advice():
         found = warn_on_diagnostics(idata)
     message = str(record[0].message)
     assert "R-hat" in message and "mu_w" in message and "divergent" in message
-    assert "7 of 100 draws stopped at the maximum tree depth" in message
+    assert "7 of 100 draws at the tree-depth limit" in message
+    assert "; next: the chains disagree" in message  # the step to take, most urgent first
     assert found["divergences"] > 0 and found["tree_depth_hits"] == 7
 
 

@@ -128,6 +128,13 @@ def test_paper_blocks_state_a_fits_numbers_only_when_it_converged():
         choose_blocks(BLOCKS, {"fit_converged": True})
     with pytest.raises(TypeError, match="true/false"):
         choose_blocks(BLOCKS, {"fit_converged": 1, "other_converged": True})
+    # a marker the syntax does not take would show both branches: refused, never rendered
+    for broken in (BLOCKS.replace("<!-- end -->\nB.", "<!-- end -->B."),
+                   BLOCKS.replace("<!-- if other", "<!--  if other"),
+                   "<!-- if a -->\n<!-- if b -->\nx\n<!-- end -->\n<!-- end -->\n"):  # fmt: skip
+        with pytest.raises(ValueError, match="malformed block marker"):
+            choose_blocks(broken, {"fit_converged": True, "other_converged": True, "a": True,
+                                   "b": True})  # fmt: skip
 
 
 GOOD = {"max_rhat": 1.01, "max_rhat_variable": "mu_w", "min_ess_bulk": 400.0,
@@ -142,7 +149,7 @@ GOOD = {"max_rhat": 1.01, "max_rhat_variable": "mu_w", "min_ess_bulk": 400.0,
         ({"max_rhat": 1.0101}, "max R-hat 1.010 > 1.01 (mu_w)"),
         ({"min_ess_bulk": 399.4}, "min bulk ESS 399 < 400 (mu_p)"),
         ({"divergences": 1}, "1 divergent transitions"),
-        ({"tree_depth_hits": 3}, "3 draws at the tree-depth limit"),
+        ({"tree_depth_hits": 3}, "3 of 4000 draws at the tree-depth limit"),
         ({"max_rhat": None, "max_rhat_note": "R-hat is undefined for one chain"},
          "R-hat is undefined for one chain"),
         ({"min_ess_bulk_undefined": ["p_scale"]}, "R-hat and ESS undefined for p_scale"),
@@ -202,7 +209,12 @@ def test_full_comparison_reads_finished_fits_only_and_names_the_rest(tmp_path, m
     table = pd.DataFrame({"elpd_diff": [0.0, 5.0], "dse": [0.0, 2.0]}, index=["hybrid", "mf"])
     _finished_comparison(tmp_path, "kool2016_daw", table)  # written before by-participant
     _finished_comparison(tmp_path, "gillan2016_study1", table, by_participant=table)
-    reversed_ = pd.DataFrame({"elpd_diff": [0.0, 1.5], "dse": [0.0, 0.9]}, index=["mf", "hybrid"])
+    reversed_ = pd.DataFrame(
+        {"elpd_diff": [0.0, 1.5], "dse": [0.0, 0.9], "warning": [False, False]},
+        index=["mf", "hybrid"],
+    )
+    unreliable = table.assign(warning=[True, False])  # a participant's Pareto k above 0.7
+    _finished_comparison(tmp_path, "feherdasilva2020_spaceship", table, by_participant=unreliable)
     _finished_comparison(tmp_path, "hbayesdm_ts_example", table, by_participant=reversed_)
     _finished_comparison(tmp_path, "kool2016_novel", table)
     _finished_comparison(tmp_path, "kool2017_daw_stakes", table)
@@ -213,12 +225,15 @@ def test_full_comparison_reads_finished_fits_only_and_names_the_rest(tmp_path, m
     cogarb.write_trials(other, tmp_path / "kool2017_daw_stakes" / "t.csv")
     full = PaperSettings("full", 10, 10, 10, 10, 1, None, 2)
     made = figure_comparison(full, tmp_path, manifest)
-    assert made.numbers["f5_datasets"] == 3  # only the comparisons whose fits are finished
+    assert made.numbers["f5_datasets"] == 4  # only the comparisons whose fits are finished
     assert made.numbers["f5_summary"] == (
         "hBayesDM example: hybrid first, mf 5.0 ± 2.0 behind (leaving out participants: mf "
         "first, hybrid 1.5 ± 0.9 behind); Gillan 2016, study 1: hybrid first, mf 5.0 ± 2.0 "
         "behind (the same order leaving out participants); Kool 2016, Daw task: hybrid first, "
-        "mf 5.0 ± 2.0 behind (not checked leaving out participants: rerun the comparison)"
+        "mf 5.0 ± 2.0 behind (not checked leaving out participants: rerun the comparison); "
+        "Feher da Silva 2020, spaceship: hybrid first, mf 5.0 ± 2.0 behind (not checked "
+        "leaving out participants: PSIS-LOO is unreliable there (Pareto k too high); K-fold "
+        "cross-validation over participants would check it)"
     )
     # finished and current, but a compared fit has not converged: its ranking is not stated
     assert made.numbers["f5_withheld"] == (
@@ -377,14 +392,14 @@ def test_figures_cli_rejects_unknown_figures_and_mixed_settings(tmp_path, capsys
 
 def test_a_converged_recovery_fit_is_quoted_and_an_unconverged_one_is_not(monkeypatch):
     """The same tiny fit, judged converged (thresholds patched) and as it is."""
-    import cogarb.runs
+    import cogarb.fitting
     from cogarb.paper import figure_recovery
 
     unconverged = figure_recovery(TINY)  # 1 chain × 20 draws: R-hat undefined, ESS tiny
     assert unconverged.numbers["f4_fit_converged"] is False
     assert "f4_r_w" not in unconverged.numbers
     assert len(unconverged.figure.get_axes()) == 1  # the notice alone, no estimates
-    monkeypatch.setattr(cogarb.runs, "convergence_problems", lambda found: [])
+    monkeypatch.setattr(cogarb.fitting, "convergence_problems", lambda found: [])
     converged = figure_recovery(TINY)
     assert converged.numbers["f4_fit_converged"] is True
     assert -1 <= converged.numbers["f4_r_w"] <= 1
