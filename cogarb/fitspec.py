@@ -53,7 +53,11 @@ SAMPLER_DEFAULTS = {"draws": 1000, "tune": 1000, "chains": 4, "seed": 0}
 # sampler only when given, so the fingerprints of fits that never set them are unchanged.
 SAMPLER_SWITCHES = {"low_rank_mass_matrix": "low_rank_modified_mass_matrix"}  # booleans
 SAMPLER_LIMITS = {"max_tree_depth": "maxdepth"}  # integers, 1..MAX_TREE_DEPTH
-SAMPLER_OPTIONS = {**SAMPLER_SWITCHES, **SAMPLER_LIMITS}
+# NUTS's target acceptance rate (nutpie's default 0.8): raising it shortens the steps,
+# the first remedy for divergent transitions. Numbers in [TARGET_ACCEPT_MIN, 1).
+SAMPLER_RATES = {"target_accept": "target_accept"}
+TARGET_ACCEPT_MIN = 0.6
+SAMPLER_OPTIONS = {**SAMPLER_SWITCHES, **SAMPLER_LIMITS, **SAMPLER_RATES}
 # nutpie's default depth is 10 (1,023 gradients a draw); deeper trees only help posteriors
 # no two-hour fit should be run on, so larger values are treated as typos.
 MAX_TREE_DEPTH = 12
@@ -224,6 +228,16 @@ def _sampler(table: dict, base: dict, source: Path, prefix: str) -> dict:
             if not isinstance(value, bool):
                 raise _fail(source, f"{prefix}{key}", f"must be true or false, got {value!r}")
             out[key] = value
+            continue
+        if key in SAMPLER_RATES:
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise _fail(source, f"{prefix}{key}", f"must be a number, got {value!r}")
+            if not TARGET_ACCEPT_MIN <= value < 1:
+                raise _fail(
+                    source, f"{prefix}{key}",
+                    f"must be at least {TARGET_ACCEPT_MIN} and below 1, got {value!r}",
+                )  # fmt: skip
+            out[key] = float(value)
             continue
         if isinstance(value, bool) or not isinstance(value, int):
             raise _fail(source, f"{prefix}{key}", f"must be an integer, got {value!r}")

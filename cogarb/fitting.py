@@ -509,9 +509,9 @@ def next_step(found: Mapping) -> str:
         )
     if found["divergences"]:
         return (
-            "divergent transitions bias the estimates: fit with "
-            "sampler_options={'target_accept': 0.95} or tighter *_scale priors; do not quote "
-            "this fit"
+            "divergent transitions bias the estimates: raise the target acceptance rate "
+            "(sampler.target_accept = 0.95 in the fit.toml; sampler_options={'target_accept': "
+            "0.95} in cogarb.fit) or tighten the *_scale priors; do not quote this fit"
         )
     if found["tree_depth_hits"]:
         return (

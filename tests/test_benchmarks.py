@@ -32,6 +32,8 @@ def test_fit_benchmark_runs(repo):
         for key in ("compile_s", "sampling_s", "ess_per_s", "gradient_us",
                     "gradient_speedup_vs_scan"):  # fmt: skip
             assert figures[part][key] > 0, (part, key)
+    low_rank = figures["hbayesdm_example_low_rank_mass_matrix"]
+    assert low_rank["sampling_s"] > 0 and low_rank["ess_per_s_vs_diagonal"] > 0
 
 
 def test_gillan_scale_benchmark_runs(repo):

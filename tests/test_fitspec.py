@@ -80,6 +80,9 @@ def test_spec_is_parsed_with_defaults_and_overrides(spec_folder):
         (("[data]", "[data]\nreward_scale = -1"), "key 'data.reward_scale' must be a positive"),
         (("seed = 3", "seed = 3\nlow_rank_mass_matrix = 1"), "must be true or false"),
         (("seed = 3", "seed = 3\nmax_tree_depth = 0"), "must be between 1 and 12, got 0"),
+        (("seed = 3", "seed = 3\ntarget_accept = 1"), "at least 0.6 and below 1, got 1"),
+        (("seed = 3", "seed = 3\ntarget_accept = 0.5"), "at least 0.6 and below 1, got 0.5"),
+        (("seed = 3", 'seed = 3\ntarget_accept = "high"'), "target_accept' must be a number"),
         (("[[fit]]", "[[fit]]\ncentred = 1"), "key 'fit[0].centred' must be true or false"),
         (("seed = 3", "seed = 3\nmax_tree_depth = 7.5"), "max_tree_depth' must be an integer"),
         # wrongly typed values: each names its key (they were tracebacks)
@@ -142,7 +145,7 @@ def test_nutpie_options_reach_nutpie_and_leave_other_fingerprints_alone(spec_fol
     path.write_text(
         SPEC.replace(
             "sampler = { seed = 4 }",
-            "sampler = { low_rank_mass_matrix = true, max_tree_depth = 6 }",
+            "sampler = { low_rank_mass_matrix = true, max_tree_depth = 6, target_accept = 0.95 }",
         )
     )
     spec = load_fit_spec(path)
@@ -152,7 +155,9 @@ def test_nutpie_options_reach_nutpie_and_leave_other_fingerprints_alone(spec_fol
     assert "sampler_options" not in spec.fits[0].sampler_arguments()
     assert spec.fits[1].sampler_arguments() == {
         "draws": 20, "tune": 20, "chains": 1, "seed": 3,
-        "sampler_options": {"low_rank_modified_mass_matrix": True, "maxdepth": 6},
+        "sampler_options": {
+            "low_rank_modified_mass_matrix": True, "maxdepth": 6, "target_accept": 0.95,
+        },
     }  # fmt: skip
 
 
