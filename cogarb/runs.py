@@ -222,8 +222,10 @@ def pareto_k_counts(idata) -> dict | None:
 
     ``good``: k ≤ ``threshold`` = min(1 − 1/log10(S), 0.7) for S posterior draws,
     where the PSIS estimate of that trial's left-out density is reliable; ``bad``:
-    threshold < k ≤ 1; ``very_bad``: k > 1. None for a fit without a
-    ``log_likelihood`` group.
+    threshold < k ≤ 1; ``very_bad``: k > 1. ``exact``: trials whose log-likelihood
+    is the same under every draw (a participant's first trial, before anything is
+    learned): their left-out density needs no importance weights and is exact, while
+    ArviZ reports k = ∞ for them. None for a fit without a ``log_likelihood`` group.
     """
     import numpy as np
 
@@ -234,15 +236,20 @@ def pareto_k_counts(idata) -> dict | None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # the counts below say it
         k = np.asarray(loo(idata).pareto_k, dtype=float).ravel()
+    pointwise = idata.log_likelihood["trial"]
+    spread = pointwise.max(("chain", "draw")) - pointwise.min(("chain", "draw"))
+    exact = np.asarray(spread, dtype=float).ravel() == 0.0
     posterior = idata.posterior
     n_samples = int(posterior.sizes["chain"] * posterior.sizes["draw"])
     threshold = min(1 - 1 / np.log10(n_samples), 0.7) if n_samples > 10 else 0.7
+    k = k[~exact]
     return {
         "threshold": round(float(threshold), 4),
         "good": int((k <= threshold).sum()),
         "bad": int(((k > threshold) & (k <= 1)).sum()),
         "very_bad": int((k > 1).sum()),
-        "trials": int(k.size),
+        "exact": int(exact.sum()),
+        "trials": int(exact.size),
     }
 
 
@@ -678,9 +685,11 @@ def diagnostics_block(found: Mapping) -> str:
     if pareto and "error" in pareto:
         lines.append(f"  {'Pareto k':<16} not computed ({pareto['error']})")
     elif pareto:
+        exact = pareto.get("exact", 0)
         lines.append(
             f"  {'Pareto k':<16} {pareto['good']} of {pareto['trials']} trials ≤ "
             f"{pareto['threshold']:.2f}, {pareto['bad']} above, {pareto['very_bad']} above 1"
+            + (f", {exact} exact (the same likelihood under every draw)" if exact else "")
         )
     lines.append(f"next: {next_step(found)}")
     return "\n".join(lines)

@@ -70,6 +70,7 @@ def test_pareto_k_counts_cover_every_trial_with_the_sample_size_threshold():
     n_chains, n_draws, n_obs = 2, 50, 40
     loglik = rng.normal(-0.7, 0.05, (n_chains, n_draws, n_obs))
     loglik[:, :, 0] += rng.standard_cauchy((n_chains, n_draws)) * 5  # a heavy-tailed trial
+    loglik[:, :, 1:3] = np.log(0.25)  # first trials: nothing learned, the same under every draw
     idata = az.InferenceData(
         posterior=xr.Dataset({"mu": (("chain", "draw"), rng.normal(size=(n_chains, n_draws)))}),
         log_likelihood=xr.Dataset(
@@ -80,7 +81,8 @@ def test_pareto_k_counts_cover_every_trial_with_the_sample_size_threshold():
     counts = pareto_k_counts(idata)
     # S = 100 draws: min(1 - 1/log10(100), 0.7) = 0.5
     assert counts["threshold"] == 0.5
-    assert counts["good"] + counts["bad"] + counts["very_bad"] == counts["trials"] == n_obs
+    assert counts["exact"] == 2  # ArviZ's k = inf there, yet their LOO is exact: not "bad"
+    assert counts["good"] + counts["bad"] + counts["very_bad"] + 2 == counts["trials"] == n_obs
     assert counts["bad"] + counts["very_bad"] >= 1  # the heavy-tailed trial
     del idata.log_likelihood
     assert pareto_k_counts(idata) is None
