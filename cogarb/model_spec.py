@@ -128,7 +128,7 @@ def model_spec(
         covariate_columns=covariate_columns,
         covariate_values=x,
         covariate_scaling=scaling,
-        priors=_priors(agent, priors),
+        priors=resolve_priors(agent, priors),
         centred=centred,
     )
 
@@ -143,7 +143,27 @@ def default_prior(agent: Agent, name: str) -> dict:
     return {"loc": (0.0, 1.0), "scale": 0.5}
 
 
-def _priors(agent: Agent, priors: Mapping | None) -> dict[str, dict]:
+def resolve_priors(agent: Agent, priors: Mapping[str, Mapping] | None = None) -> dict[str, dict]:
+    """The priors a fit of ``agent`` uses: :func:`default_prior` for every parameter,
+    updated by ``priors``.
+
+    Parameters
+    ----------
+    agent : Agent
+    priors : dict, optional
+        ``{parameter: {"loc": (mean, sd), "scale": sd}}``; either key may be left out.
+
+    Returns
+    -------
+    dict
+        ``{parameter: {"loc": (mean, sd), "scale": sd}}`` for every parameter of the
+        agent, in its order, as floats.
+
+    Raises
+    ------
+    ValueError
+        For an unknown parameter or key, a non-finite mean or a non-positive sd.
+    """
     out = {name: default_prior(agent, name) for name in agent.parameter_names}
     for name, prior in (priors or {}).items():
         agent.parameter(name)  # raises with the agent's parameter names
