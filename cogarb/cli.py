@@ -506,13 +506,11 @@ def cmd_sbc(args) -> int:
         args.draws, args.tune, args.chains,
         say=lambda line: print(line, flush=True),
     )  # fmt: skip
+    from cogarb.sbc import band_line
+
     with pd.option_context("display.width", 120, "display.max_rows", 200):
         print(result.summary.round(3))
-    inside = int(result.summary["inside_band"].sum())
-    print(
-        f"{inside} of {len(result.summary)} parameters inside the "
-        f"{1 - result.band.alpha:.0%} band; {time.perf_counter() - start:.0f} s -> {args.out}/"
-    )
+    print(f"{band_line(result)}; {time.perf_counter() - start:.0f} s -> {args.out}/")
     return 0
 
 

@@ -360,11 +360,18 @@ def sbc_ecdf_difference(result, columns: int = 3, title: str | None = None) -> F
     z = 0.5 means true values below the posterior's middle too often (the
     posterior is biased up), a ∪ or ∩ shape means too narrow or too wide posteriors.
 
+    A participant parameter's panel draws the ECDF of all its ranked values (n per
+    data set, pooled): a descriptive line, smoother than the band is for. Its
+    colour and "(outside)" follow ``result.summary["inside_band"]``, the test of one
+    participant per data set (:func:`cogarb.sbc.sbc_result`); say so in ``title``.
+    With M panels at 1 − α each, about α·M are outside under calibration.
+
     Parameters
     ----------
     result : cogarb.sbc.SBCResult
         Its ``ranks`` (columns ``parameter`` and ``u``), ``summary``, ``band`` and
-        ``parameters``.
+        ``parameters``. (Not annotated: this module is on a floor below
+        :mod:`cogarb.sbc`, and importing it for the hint would run up the floors.)
     columns : int
         Panels per row.
     title : str, optional

@@ -139,7 +139,7 @@ RECOVERY_TABLES = ("recovery.csv", "recovery_summary.csv")
 def recover_to_folder(
     out: str | os.PathLike,
     agent: str = "hybrid",
-    task="daw2011",
+    task: str | cogarb.Task = "daw2011",
     n_participants: int = 100,
     sampler: Mapping | None = None,
     progress: bool = True,
@@ -178,22 +178,63 @@ def recover_to_folder(
 
     out = Path(out)
     sampler = {**SAMPLER_DEFAULTS, **(sampler or {})}
+    loaded = task if isinstance(task, cogarb.Task) else cogarb.load_task(task)
+    settings = recovery_settings(agent, loaded, n_participants, sampler)
     start = time.perf_counter()
     with output_folder(out):
         result = cogarb.recover(
-            agent, task, n_participants, **sampler, progress=progress,
+            agent, loaded, n_participants, **sampler, progress=progress,
             before_compile=lambda: retire_outputs(out, (*FIT_FILES, *RECOVERY_TABLES, DONE)),
         )  # fmt: skip
         tables = (result.participants, result.summary)
         write_fit(result.idata, out, dict(zip(RECOVERY_TABLES, tables, strict=True)))
-        write_done_marker(out, None, time.perf_counter() - start, "recover", seed=sampler["seed"])
+        write_done_marker(out, None, time.perf_counter() - start, "recover", seed=sampler["seed"],
+                          settings=settings)  # fmt: skip
     return result
+
+
+def task_record(task: cogarb.Task) -> dict:
+    """A loaded task as plain JSON data (every field but ``source``, the file it came
+    from), so that an edited task file changes a run's settings."""
+    import dataclasses
+
+    record = dataclasses.asdict(task)
+    record.pop("source", None)
+    return json.loads(json.dumps(record, default=repr))
+
+
+def recovery_settings(agent: str, task: cogarb.Task, n_participants: int, sampler: Mapping) -> dict:
+    """Everything a recovery cohort's result depends on, as JSON data: the agent's
+    name and definition, the task as loaded, the cohort size, the sampler (with its
+    seed), cogarb's version and the kernel-source hash.
+
+    Parameters
+    ----------
+    agent : str
+    task : Task
+    n_participants : int
+    sampler : dict
+        ``draws``, ``tune``, ``chains``, ``seed`` and any further sampler options.
+
+    Returns
+    -------
+    dict
+    """
+    from cogarb._kernels import cache as kernel_cache
+
+    spec = cogarb.get_agent(agent)
+    record = {
+        "agent": spec.name, "agent_definition": repr(spec.definition), "task": task_record(task),
+        "n_participants": n_participants, "sampler": dict(sampler),
+        "cogarb": cogarb.__version__, "kernels": kernel_cache.SOURCE_HASH,
+    }  # fmt: skip
+    return json.loads(json.dumps(record, default=repr))
 
 
 def recover_seeds_to_folder(
     out: str | os.PathLike,
     agent: str = "hybrid",
-    task="daw2011",
+    task: str | cogarb.Task = "daw2011",
     n_participants: int = 100,
     n_seeds: int = 5,
     sampler: Mapping | None = None,
@@ -203,11 +244,14 @@ def recover_seeds_to_folder(
     """Recovery over ``n_seeds`` independent cohorts (:func:`cogarb.recovery.recover_seeds`)
     written into the folder ``out``.
 
-    Cohort k goes to ``out/cohort_<k>/`` (the files of :func:`recover_to_folder`);
-    a cohort whose folder is finished (``done.json`` of the same seed) is read back,
-    not refitted, so an interrupted run resumes. Then ``out/recovery_seeds.csv`` (r
+    Cohort k goes to ``out/cohort_<k>/`` (the files of :func:`recover_to_folder`).
+    A cohort whose folder is finished with the same settings (:func:`recovery_settings`
+    in its ``done.json``: agent, task as loaded, cohort size, sampler and seed,
+    cogarb's version and kernel-source hash) is read back, not refitted, so an
+    interrupted run resumes; a finished cohort of any other settings is fitted
+    again, and a line says which settings differ. Then ``out/recovery_seeds.csv`` (r
     and coverage per cohort and parameter), ``out/recovery_seeds_summary.csv`` (mean
-    and minimum over cohorts) and, last, ``out/done.json``.
+    and minimum over cohorts) and, last, ``out/done.json`` (with the settings).
 
     Parameters
     ----------
@@ -221,7 +265,8 @@ def recover_seeds_to_folder(
         (:func:`cogarb.recovery.cohort_seeds`).
     progress : bool
     say : callable
-        Receives one line per cohort.
+        Receives one line per cohort, and one per cohort fitted again because its
+        folder held other settings.
 
     Returns
     -------
@@ -236,21 +281,30 @@ def recover_seeds_to_folder(
     out = Path(out)
     sampler = {**SAMPLER_DEFAULTS, **(sampler or {})}
     seeds = cohort_seeds(sampler["seed"], n_seeds)
-    cogarb.get_agent(agent)  # an unknown agent fails before any folder is made
+    cogarb.get_agent(agent)  # an unknown agent or task fails before any folder is made
+    loaded = task if isinstance(task, cogarb.Task) else cogarb.load_task(task)
     prepare_output(out)
     (out / DONE).unlink(missing_ok=True)
     start = time.perf_counter()
     summaries = {}
     for cohort, seed in enumerate(seeds):
         folder = out / f"cohort_{cohort}"
+        cohort_sampler = {**sampler, "seed": seed}
+        wanted = recovery_settings(agent, loaded, n_participants, cohort_sampler)
         record = done_record(folder)
         began = time.perf_counter()
-        if record is not None and record.get("seed") == seed and record.get("job") == "recover":
+        if record is not None and record.get("job") == "recover" \
+                and record.get("settings") == wanted:  # fmt: skip
             table = pd.read_csv(folder / RECOVERY_TABLES[1], index_col="parameter")
             how = "read back"
         else:
+            if record is not None:
+                earlier = record.get("settings") or {}
+                changed = sorted(k for k in wanted if earlier.get(k) != wanted[k])
+                say(f"cohort {cohort + 1}/{n_seeds}: {folder}/ holds a fit with other settings "
+                    f"({', '.join(changed)} differ): fitting it again")  # fmt: skip
             result = recover_to_folder(
-                folder, agent, task, n_participants, {**sampler, "seed": seed}, progress
+                folder, agent, loaded, n_participants, cohort_sampler, progress
             )
             table, how = result.summary, f"{time.perf_counter() - began:.0f} s"
         summaries[cohort] = (seed, table)
@@ -258,7 +312,9 @@ def recover_seeds_to_folder(
     result = seed_tables(summaries)
     write_text(out / "recovery_seeds.csv", result.per_seed.to_csv(index=False))
     write_text(out / "recovery_seeds_summary.csv", result.summary.to_csv())
-    write_done_marker(out, None, time.perf_counter() - start, "recover_seeds", seeds=seeds)
+    settings = recovery_settings(agent, loaded, n_participants, sampler)
+    write_done_marker(out, None, time.perf_counter() - start, "recover_seeds", seeds=seeds,
+                      settings=settings)  # fmt: skip
     return result
 
 
@@ -268,7 +324,7 @@ SBC_TABLES = ("ranks.csv", "diagnostics.csv", "summary.csv")
 def sbc_to_folder(
     out: str | os.PathLike,
     agent: str,
-    task="daw2011",
+    task: str | os.PathLike = "daw2011",
     n_datasets: int = 200,
     n_participants: int = 10,
     seed: int = 0,
@@ -287,11 +343,19 @@ def sbc_to_folder(
     may be asked for). Then ``out/ranks.csv``, ``out/diagnostics.csv`` (per data
     set), ``out/summary.csv`` (per parameter: inside the band, max deviation),
     ``out/sbc.png`` and ``.pdf`` (:func:`cogarb.plots.sbc_ecdf_difference`) and, last,
-    ``out/done.json``. The settings are in ``out/settings.json``; a folder holding a
-    run with other settings is refused before any work. Each data set's record
-    carries the hash of the kernel sources that fitted it
-    (:data:`cogarb._kernels.cache.SOURCE_HASH`); a record of other kernels is fitted
-    again (and said so), so a result never mixes fits of two versions of the code.
+    ``out/done.json`` (parameters inside the band, and ``expected_outside`` = α·M, the
+    number outside expected under calibration).
+
+    What is guarded: the settings, in ``out/settings.json``, are the arguments, the
+    task as loaded (every field of its TOML, so an edited task file counts), the
+    resolved hyperpriors, the rank method (:data:`cogarb.sbc.RANK_METHOD`) and
+    cogarb's version; a folder holding a run with other settings is refused before
+    any work. Each data set's record carries the hash of the kernel sources that
+    fitted it (:data:`cogarb._kernels.cache.SOURCE_HASH`); a record of other
+    kernels is fitted again (and said so). Not guarded: edits to the Python code
+    outside ``cogarb/_kernels/`` (PyMC model, sampler wrapper, ranking) that leave
+    the version string as it is, and other versions of the installed libraries
+    (PyMC, nutpie, NumPy).
 
     Parameters
     ----------
@@ -318,9 +382,11 @@ def sbc_to_folder(
     from cogarb.runs import DONE, prepare_output, write_done_marker, write_json, write_text
     from cogarb.sbc import (
         MAX_RANKS,
+        RANK_METHOD,
         DatasetResult,
         check_options,
         check_sizes,
+        hyperpriors,
         sbc_dataset,
         sbc_result,
     )
@@ -338,6 +404,9 @@ def sbc_to_folder(
         "agent": spec.name, "task": str(task), "n_participants": n_participants,
         "seed": seed, "draws": draws, "tune": tune, "chains": chains,
         "max_ranks": max_ranks, "fit_options": fit_options,
+        "task_spec": task_record(loaded),
+        "hyperpriors": hyperpriors(spec, fit_options.get("priors")),
+        "ranks": RANK_METHOD, "cogarb": cogarb.__version__,
     }  # fmt: skip
     settings = json.loads(json.dumps(settings, default=repr))
     prepare_output(out)
@@ -389,11 +458,17 @@ def sbc_to_folder(
     for name, table in zip(SBC_TABLES, (result.ranks, result.diagnostics), strict=False):
         write_text(out / name, table.to_csv(index=False))
     write_text(out / SBC_TABLES[2], result.summary.to_csv())
-    save_figure(sbc_ecdf_difference(result, title=f"SBC of {spec.name} on {task}: "
-                                    f"{n_datasets} data sets"), out / "sbc")  # fmt: skip
+    title = (
+        f"SBC of {spec.name} on {task}: {n_datasets} data sets, "
+        f"{1 - result.band.alpha:.0%} band for each parameter\n"
+        "participants' panels: ECDF of all participants pooled (descriptive); "
+        "their test and 'outside' use participant k mod n of data set k"
+    )
+    save_figure(sbc_ecdf_difference(result, title=title), out / "sbc")
     write_done_marker(
         out, None, time.perf_counter() - start, "sbc", datasets=n_datasets,
         inside_band=int(result.summary["inside_band"].sum()), parameters=len(result.summary),
+        alpha=result.band.alpha, expected_outside=round(result.expected_outside, 3),
     )  # fmt: skip
     return result
 

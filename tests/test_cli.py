@@ -213,6 +213,22 @@ def test_recover_over_seeds_tables_and_resume(tmp_path, capsys):
     assert f"cohort 2/2 (seed {seeds[1]}): " in printed
     assert f"cohort 2/2 (seed {seeds[1]}): read back" not in printed
     pd.testing.assert_frame_equal(pd.read_csv(out / "recovery_seeds.csv"), per_seed)
+    done = json.loads((out / "cohort_0" / "done.json").read_text())
+    assert done["settings"]["agent"] == "hybrid" and done["settings"]["n_participants"] == 6
+    assert done["settings"]["task"]["name"] == "daw2011"
+    assert done["settings"]["sampler"]["seed"] == seeds[0]
+    assert done["settings"]["kernels"] and done["settings"]["cogarb"] == cogarb.__version__
+    # the same folder with another agent: each cohort is fitted again, never read back
+    with pytest.warns(SamplingWarning):
+        assert main([*argv, "--agent", "mb"]) == 0
+    printed = capsys.readouterr().out
+    for k in (1, 2):
+        assert f"cohort {k}/2: {out / f'cohort_{k - 1}'}/ holds a fit with other settings " \
+            "(agent, agent_definition differ): fitting it again" in printed  # fmt: skip
+    assert "read back" not in printed
+    again = pd.read_csv(out / "recovery_seeds.csv")
+    assert set(again["parameter"]) == set(cogarb.get_agent("mb").parameter_names)
+    assert json.loads((out / "done.json").read_text())["settings"]["agent"] == "mb"
 
 
 @pytest.mark.parametrize(
