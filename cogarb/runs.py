@@ -622,8 +622,10 @@ def compare_fits(out: Path, fingerprints: Mapping[str, str], say=print):
     for name, fingerprint in fingerprints.items():
         say(f"{name}: PSIS-LOO by trial and by participant")
         idata = az.from_netcdf(finished_fit_path(out / name, fingerprint))  # lazy: read on use
-        loos[name] = cogarb.loo(idata)
-        loos_by_participant[name] = cogarb.loo(idata, by="participant")
+        with warnings.catch_warnings():  # the tables' `warning` column says it, once
+            warnings.simplefilter("ignore", UserWarning)
+            loos[name] = cogarb.loo(idata)
+            loos_by_participant[name] = cogarb.loo(idata, by="participant")
         del idata
         gc.collect()
     table = cogarb.compare(loos)

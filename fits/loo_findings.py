@@ -7,8 +7,15 @@ Reads ``out/compare.csv`` (written by ``cogarb fit <dataset>/fit.toml`` once eve
 compared fit is done) and each fit's ``diagnostics.json`` and ``done.json``, and
 refuses a comparison or fit that is unfinished or stale (its done marker no longer
 matches the fit.toml and data); the table lands in the dataset's README. A fit
-counts as converged when R-hat ≤ 1.01, bulk ESS ≥ 400 and there are no
-divergences (the warnings of ``cogarb.fit``).
+counts as converged when R-hat ≤ 1.01 and bulk ESS ≥ 400 for every variable, with no
+divergence and no draw at the tree-depth limit (``cogarb.fitting.convergence_problems``).
+The comparison leaving out whole participants (``out/compare_by_participant.csv``)
+follows the per-trial table.
+
+``--save`` copies the small outputs a quoted number needs into ``<dataset>/results/``
+(each compared fit's ``diagnostics.json``, ``summary.csv`` and ``done.json``, both
+comparison tables, and ``findings.md``, this script's output), to be committed beside
+the README; the posteriors stay in the git-ignored ``out/``.
 
 ``--by-chain`` adds each fit's elpd_loo computed from each chain alone (PSIS-LOO on
 that chain's draws). When chains have not mixed, this shows how far the comparison
@@ -24,26 +31,25 @@ import json
 from pathlib import Path
 
 from cogarb.fitspec import load_fit_spec
-from cogarb.fitting import ESS_MIN, RHAT_MAX
-from cogarb.runs import finished_fit_path, read_comparison
+from cogarb.fitting import convergence_problems
+from cogarb.runs import (
+    COMPARE,
+    COMPARE_BY_PARTICIPANT,
+    DONE,
+    finished_fit_path,
+    read_comparison,
+    read_comparison_by_participant,
+    write_text,
+)
+
+RESULTS = "results"  # committed beside the README: the small outputs a quoted number needs
+RESULT_FILES = ("diagnostics.json", "summary.csv", DONE)
 
 
 def diagnosis(found: dict) -> str:
-    problems = []
-    if found["max_rhat"] is None:  # undefined (one chain): not convergence
-        problems.append(f"R-hat {found.get('max_rhat_note', 'undefined')}")
-    elif not found["max_rhat"] <= RHAT_MAX:  # NaN R-hat (older files) is not convergence
-        problems.append(f"R-hat {found['max_rhat']:.3f} (`{found['max_rhat_variable']}`)")
-    if found["min_ess_bulk"] is None:
-        problems.append(f"bulk ESS {found.get('min_ess_bulk_note', 'undefined')}")
-    elif not found["min_ess_bulk"] >= ESS_MIN:
-        problems.append(
-            f"bulk ESS {found['min_ess_bulk']:.0f} (`{found['min_ess_bulk_variable']}`)"
-        )
-    if found["divergences"]:
-        problems.append(f"{found['divergences']} divergences")
-    if found.get("tree_depth_hits"):  # absent from fits made before it was recorded
-        problems.append(f"{found['tree_depth_hits']} draws at the depth limit")
+    """"converged (...)" or what fails, by the package's one verdict
+    (:func:`cogarb.fitting.convergence_problems`)."""
+    problems = convergence_problems(found)
     if not problems:
         return f"converged (R-hat ≤ {found['max_rhat']:.3f}, ESS ≥ {found['min_ess_bulk']:.0f})"
     return "; ".join(problems)
@@ -74,7 +80,38 @@ def table(dataset: Path) -> str:
             f"{'yes' if row['warning'] else 'no'} | {found['draws']} | "
             f"{'—' if seconds is None else f'{seconds:.0f}'} | {diagnosis(found)} |"
         )
+    by_participant = read_comparison_by_participant(out, finished(dataset))
+    if by_participant is not None:
+        lines += [
+            "",
+            "Leaving out one participant at a time:",
+            "",
+            "| fit | elpd_loo | difference ± se | Pareto k too high |",
+            "|---|---|---|---|",
+        ]
+        for name, row in by_participant.iterrows():
+            difference = (
+                "0" if row["elpd_diff"] == 0 else f"{row['elpd_diff']:.1f} ± {row['dse']:.1f}"
+            )
+            lines.append(
+                f"| {name} | {row['elpd_loo']:.1f} | {difference} | "
+                f"{'yes' if row['warning'] else 'no'} |"
+            )
     return "\n".join(lines)
+
+
+def save_results(dataset: Path, findings: str) -> Path:
+    """Copy the compared fits' small outputs and both comparisons into ``results/``."""
+    out, results = dataset / "out", dataset / RESULTS
+    for name in finished(dataset):
+        (results / name).mkdir(parents=True, exist_ok=True)
+        for file in RESULT_FILES:
+            write_text(results / name / file, (out / name / file).read_text())
+    for file in (COMPARE, COMPARE_BY_PARTICIPANT):
+        if (out / file).is_file():
+            write_text(results / file, (out / file).read_text())
+    write_text(results / "findings.md", findings + "\n")
+    return results
 
 
 def by_chain(dataset: Path) -> str:
@@ -108,8 +145,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("datasets", nargs="+", type=Path)
     parser.add_argument("--by-chain", action="store_true", help="add elpd_loo per chain")
+    parser.add_argument("--save", action="store_true", help="write <dataset>/results/")
     args = parser.parse_args()
     for path in args.datasets:
-        print(f"### {path.name}\n\n{table(path)}\n")
+        findings = table(path)
         if args.by_chain:
-            print(f"elpd_loo by chain:\n\n{by_chain(path)}\n")
+            findings += f"\n\nelpd_loo by chain:\n\n{by_chain(path)}"
+        print(f"### {path.name}\n\n{findings}\n")
+        if args.save:
+            print(f"-> {save_results(path, findings)}/")
