@@ -342,6 +342,22 @@ def min_ess_tail(posterior: xr.Dataset) -> float | None:
     return float(values.min()) if values.size else None
 
 
+def rank_ess(bulk: float | None, tail: float | None) -> float | None:
+    """The ESS the draws are thinned to: the smaller of the bulk and the tail ESS (the
+    one that is defined, or None when neither is).
+
+    Parameters
+    ----------
+    bulk, tail : float or None
+        The fit's smallest bulk and tail ESS.
+
+    Returns
+    -------
+    float or None
+    """
+    return min((e for e in (bulk, tail) if e is not None), default=None)
+
+
 def check_options(fit_options: Mapping) -> None:
     """Refuse fit options SBC cannot draw from the prior.
 
@@ -400,8 +416,8 @@ def sbc_dataset(
         )  # fmt: skip
     found = diagnostics(idata)
     tail = min_ess_tail(idata.posterior)
-    ess = min((e for e in (found["min_ess_bulk"], tail) if e is not None), default=None)
-    ranks = ranks_of(truth, participants, idata.posterior, agent, rng, ess, max_ranks)
+    ranks = ranks_of(truth, participants, idata.posterior, agent, rng,
+                     rank_ess(found["min_ess_bulk"], tail), max_ranks)  # fmt: skip
     record = {key: found[key] for key in DIAGNOSTICS} | {
         "min_ess_tail": tail, "n_ranks": int(ranks["n_ranks"].iat[0]),
     }  # fmt: skip

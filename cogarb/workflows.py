@@ -449,9 +449,10 @@ def sbc_to_folder(
         found = result.diagnostics
         rhat = "n/a" if found["max_rhat"] is None else f"{found['max_rhat']:.3f}"
         ess = "n/a" if found["min_ess_bulk"] is None else f"{found['min_ess_bulk']:.0f}"
+        tail = "n/a" if found["min_ess_tail"] is None else f"{found['min_ess_tail']:.0f}"
         say(
             f"dataset {k + 1}/{n_datasets}: {result.seconds:.1f} s, max R-hat {rhat}, "
-            f"min bulk ESS {ess}, {found['divergences']} divergences, "
+            f"min bulk ESS {ess}, min tail ESS {tail}, {found['divergences']} divergences, "
             f"{found['tree_depth_hits']} depth hits, {found['n_ranks']} ranks"
         )
     result = sbc_result(results.values(), spec)

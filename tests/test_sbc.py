@@ -131,6 +131,30 @@ def test_thinned_indices_follow_the_ess():
     assert keep[0] == 0 and keep[-1] == 999 and np.all(np.diff(keep) > 100)
 
 
+def test_ranks_are_thinned_to_the_smaller_of_bulk_and_tail_ess():
+    """Ranks near the tails need independent draws in the tails: L follows the tail ESS
+    where it is the smaller. min_ess_tail is ArviZ's tail ESS, minimised over the
+    variables (an AR(1) chain with φ = 0.9, and independent draws)."""
+    import xarray as xr
+
+    from cogarb.sbc import min_ess_tail, rank_ess
+
+    assert rank_ess(50.0, 20.0) == 20.0 and rank_ess(20.0, 50.0) == 20.0
+    assert rank_ess(None, 20.0) == 20.0 and rank_ess(30.0, None) == 30.0
+    assert rank_ess(None, None) is None
+    rng = np.random.default_rng(0)
+    x = np.zeros((2, 1000))
+    for t in range(1, 1000):
+        x[:, t] = 0.9 * x[:, t - 1] + rng.standard_normal(2)
+    posterior = xr.Dataset(
+        {"a": (("chain", "draw"), x), "b": (("chain", "draw"), rng.standard_normal((2, 1000)))}
+    )
+    import arviz as az
+
+    expected = float(min(az.ess(posterior, method="tail")[v] for v in ("a", "b")))
+    assert min_ess_tail(posterior) == pytest.approx(expected)
+
+
 def test_ranks_count_the_thinned_draws_below_the_truth():
     """A posterior of known draws: loc's draws are 0..999 over 2 chains, the truth 250.5;
     with the ESS at 1000 the 99 kept draws are round(k·999/98), and the rank is how
@@ -204,7 +228,11 @@ def test_sbc_ranks_are_in_range(three):
     assert three.summary.loc["beta1", "n_ranked"] == 3 * TINY["n_participants"]
     tested = ranks[ranks["parameter"] == "beta1"].groupby("dataset")["tested"].sum()
     assert (tested == 1).all()
-    assert (three.diagnostics["min_ess_tail"] >= three.diagnostics["n_ranks"] - 1).all()
+    # L = min(max_ranks − 1, draws, ⌊min(bulk ESS, tail ESS)⌋), at least 1
+    found = three.diagnostics
+    ess = np.floor(np.minimum(found["min_ess_bulk"], found["min_ess_tail"]))
+    n_draws = TINY["draws"] * TINY["chains"]
+    assert (found["n_ranks"] - 1 == np.clip(ess, 1, min(99, n_draws))).all()
     assert set(three.diagnostics["dataset"]) == {0, 1, 2}
     assert (three.diagnostics["n_ranks"] == ranks.groupby("dataset")["n_ranks"].first()).all()
 
