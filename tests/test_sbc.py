@@ -237,6 +237,17 @@ def test_sbc_ranks_are_in_range(three):
     assert (three.diagnostics["n_ranks"] == ranks.groupby("dataset")["n_ranks"].first()).all()
 
 
+def test_a_data_set_is_thinned_to_its_tail_ess(three, short_task, monkeypatch):
+    """sbc_dataset thins to the tail ESS when it is the smaller (these tiny fits' tail
+    ESS is above their bulk ESS, so it is set here: 3 draws, 4 possible ranks)."""
+    import cogarb.sbc as sbc_module
+
+    monkeypatch.setattr(sbc_module, "min_ess_tail", lambda posterior: 3.5)
+    result = sbc_dataset(AGENT, short_task, 0, seed=11, **TINY)
+    assert result.diagnostics["min_ess_tail"] == 3.5 and result.diagnostics["n_ranks"] == 4
+    assert (result.ranks["n_ranks"] == 4).all()
+
+
 def test_sbc_is_reproducible_and_data_sets_independent(three, short_task):
     again = sbc(AGENT, short_task, n_datasets=3, seed=11, **TINY)
     pd.testing.assert_frame_equal(three.ranks, again.ranks)
