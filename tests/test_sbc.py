@@ -240,8 +240,9 @@ def test_sbc_ranks_are_in_range(three):
 def test_a_data_set_is_thinned_to_its_tail_ess(three, short_task, monkeypatch):
     """sbc_dataset thins to the tail ESS when it is the smaller (these tiny fits' tail
     ESS is above their bulk ESS, so it is set here: 3 draws, 4 possible ranks)."""
-    import cogarb.sbc as sbc_module
+    import importlib
 
+    sbc_module = importlib.import_module("cogarb.sbc")  # the module, not cogarb.sbc()
     monkeypatch.setattr(sbc_module, "min_ess_tail", lambda posterior: 3.5)
     result = sbc_dataset(AGENT, short_task, 0, seed=11, **TINY)
     assert result.diagnostics["min_ess_tail"] == 3.5 and result.diagnostics["n_ranks"] == 4
