@@ -55,6 +55,19 @@ def diagnosis(found: dict) -> str:
     return "; ".join(problems)
 
 
+def unreliable(found: dict, arviz_warning: bool) -> str:
+    """How many trials' Pareto k is too high, from the fit's counts
+    (:func:`cogarb.runs.pareto_k_counts`), which set apart the trials whose
+    likelihood is the same under every draw (ArviZ's k = inf, yet exact);
+    ArviZ's own flag for fits written before the counts."""
+    pareto = found.get("pareto_k")
+    if not pareto or "error" in pareto:
+        return "yes" if arviz_warning else "no"
+    too_high = pareto["bad"] + pareto["very_bad"]
+    exact = f" ({pareto['exact']} exact)" if pareto.get("exact") else ""
+    return f"{too_high} of {pareto['trials']}{exact}"
+
+
 def finished(dataset: Path) -> dict[str, str]:
     """``{fit: fingerprint}`` of the compared fits as the dataset's fit.toml is now."""
     spec = load_fit_spec(dataset / "fit.toml")
@@ -66,7 +79,8 @@ def table(dataset: Path) -> str:
     out = dataset / "out"
     compare = read_comparison(out, finished(dataset), f"cogarb fit {dataset / 'fit.toml'}")
     lines = [
-        "| fit | elpd_loo | difference ± se | p_loo | Pareto k > 0.7 | draws | seconds "
+        "| fit | elpd_loo | difference ± se | p_loo | trials with Pareto k too high | draws "
+        "| seconds "
         "| diagnostics |",
         "|---|---|---|---|---|---|---|---|",
     ]
@@ -77,7 +91,7 @@ def table(dataset: Path) -> str:
         difference = "0" if row["elpd_diff"] == 0 else f"{row['elpd_diff']:.1f} ± {row['dse']:.1f}"
         lines.append(
             f"| {name} | {row['elpd_loo']:.1f} | {difference} | {row['p_loo']:.1f} | "
-            f"{'yes' if row['warning'] else 'no'} | {found['draws']} | "
+            f"{unreliable(found, row['warning'])} | {found['draws']} | "
             f"{'—' if seconds is None else f'{seconds:.0f}'} | {diagnosis(found)} |"
         )
     by_participant = read_comparison_by_participant(out, finished(dataset))
