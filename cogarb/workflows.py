@@ -539,7 +539,7 @@ def make_paper(
         with other settings or another seed when ``only`` is given (before any work).
     """
     from cogarb.paper import FIGURES, NEEDS_FITS, make_figures, render_paper
-    from cogarb.runs import prepare_output, write_text
+    from cogarb.runs import prepare_output, quiet_sampling, write_text
 
     out = Path(out)
     unknown = [k for k in only if k not in FIGURES]
@@ -564,7 +564,8 @@ def make_paper(
     figures = make_figures(settings, fits_dir, keys, manifest)
     for key in keys:
         began = time.perf_counter()
-        made = next(figures)
+        with quiet_sampling():  # each fit's verdict is said below, once
+            made = next(figures)
         save_figure(made.figure, out / made.name)
         seconds = time.perf_counter() - began
         numbers |= made.numbers | {f"{key.lower()}_seconds": round(seconds, 1)}
@@ -573,6 +574,11 @@ def make_paper(
         say(f"  {made.name}.png/.pdf: {seconds:.0f} s")
         for note in made.notes:
             say(f"    note: {note}")
+        for name, value in made.numbers.items():  # the fits the paper does not quote
+            fit = name.removesuffix("_converged")
+            if value is False and f"{fit}_problems" in made.numbers:
+                problems = made.numbers[f"{fit}_problems"]
+                say(f"    note: fit {fit} has not converged ({problems}): not quoted")
     if template is not None and Path(template).is_file() and not skip_real:
         paper = Path(paper) if paper else out / "paper.md"
         figure_dir = os.path.relpath(out, paper.parent)

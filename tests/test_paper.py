@@ -3,6 +3,7 @@
 import json
 import re
 import string
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,7 @@ import pytest
 
 import cogarb
 from cogarb.analysis import predictive_stay_probabilities, stay_probabilities
+from cogarb.fitting import SamplingWarning
 from cogarb.paper import (
     FIGURES,
     PaperSettings,
@@ -343,7 +345,10 @@ def test_figures_quick_makes_every_figure_and_fills_the_paper(repo, tmp_path, ca
     from cogarb.cli import main
 
     out = tmp_path / "figs"
-    assert main(["figures", "--quick", "--out", str(out), "--fits", str(repo / "fits")]) == 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", SamplingWarning)
+        code = main(["figures", "--quick", "--out", str(out), "--fits", str(repo / "fits")])
+    assert code == 0
     for key in FIGURES:
         for suffix in (".png", ".pdf"):
             (path,) = out.glob(f"{key}_*{suffix}")
@@ -361,6 +366,8 @@ def test_figures_quick_makes_every_figure_and_fills_the_paper(repo, tmp_path, ca
         assert numbers[f"{prefix}_converged"] is False, prefix
         assert numbers[f"{prefix}_problems"] in paper, prefix
     assert numbers["f5_converged"] is False and "No model comparison is stated" in paper
+    printed = capsys.readouterr().out  # each unconverged fit said once, not as warnings
+    assert "    note: fit f4_fit has not converged (" in printed
     assert not {"f2_fit_w_0", "f4_r_w", "f6_slope_compulsivity_mean", "f6_novel_w_low"} & set(
         numbers
     )
