@@ -290,6 +290,7 @@ def _verdict_of(prefix: str, idata) -> dict:
 def _withhold(ax, reason: str) -> None:
     """Empty the panel ``ax`` and say in its place why its estimates are not shown."""
     title = ax.get_title()
+    reason = reason.replace(" (", "\n(").replace("; ", ";\n")  # short lines: a narrow panel
     ax.cla()
     ax.set_axis_off()
     ax.set_title(title, fontsize="medium")
