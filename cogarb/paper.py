@@ -25,6 +25,7 @@ import dataclasses
 import os
 import re
 import string
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -506,8 +507,10 @@ def figure_comparison(
             if job.name in spec.compare
         }
         checks = {name: diagnostics(idata) for name, idata in fits.items()}
-        by_participant = cogarb.compare(fits, by="participant")
-        found[manifest.compared[quick]] = (cogarb.compare(fits), checks, by_participant)
+        with warnings.catch_warnings():  # the tables' `warning` column says it, once
+            warnings.simplefilter("ignore", UserWarning)
+            by_trial, by_participant = cogarb.compare(fits), cogarb.compare(fits, by="participant")
+        found[manifest.compared[quick]] = (by_trial, checks, by_participant)
     else:
         for dataset, label in manifest.compared.items():
             try:
