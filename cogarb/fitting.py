@@ -503,9 +503,10 @@ def next_step(found: Mapping) -> str:
     if found["chains"] < 2:
         return "run 2 or more chains (--chains 4): one chain cannot show convergence"
     if rhat is None or any(p.startswith("max R-hat") for p in problems):
+        longer = max(2000, 2 * (found["draws"] // found["chains"]))  # at least twice as long
         return (
-            "the chains disagree: run longer (--tune 2000 --draws 2000); if R-hat stays high, "
-            "check the data and simplify the model"
+            f"the chains disagree: run longer (--tune {longer} --draws {longer}); if R-hat stays "
+            "high, check the data and simplify the model"
         )
     if found["divergences"]:
         return (

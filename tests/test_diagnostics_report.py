@@ -48,6 +48,12 @@ def test_each_failing_check_is_marked_and_the_next_step_names_its_remedy(
     assert convergence_problems(found)
 
 
+def test_the_longer_run_advised_is_at_least_twice_the_last():
+    # 4 chains x 1000 draws: 2000 (the floor); 4 x 2500: 5000
+    assert "--tune 2000 --draws 2000" in next_step(GOOD | {"max_rhat": 1.03})
+    assert "--draws 5000" in next_step(GOOD | {"max_rhat": 1.013, "draws": 10000})
+
+
 def test_the_draws_advice_scales_with_the_ess_shortfall():
     # 1000 draws a chain gave ESS 132: 400/132 × 1000 × 1.2 margin = 3636 -> 4000
     assert "--draws 4000" in next_step(GOOD | {"min_ess_bulk": 132.0})
